@@ -1,0 +1,152 @@
+"""Sparse signed measures on the sphere and their link to two-layer ReLU networks.
+
+``nu = sum_k c_k delta_{theta_k}`` represents the network
+``f(x; nu) = sum_k c_k relu(<theta_k, x>)``.  A network ``(a, W)`` maps to
+``c_j = a_j ||w_j||``, ``theta_j = w_j / ||w_j||`` (positive homogeneity);
+units with the same direction merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import phi
+from .sphere import geodesic_distance
+from .validation import BlassoInputError, check_directions, check_vector, check_weights, check_X
+
+__all__ = ["Measure"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A finite signed measure ``sum_k c[k] delta_{theta[k]}`` on S^{d-1}.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (k, d)
+        Unit directions of the atoms.
+    c : ndarray of shape (k,)
+        Signed weights.
+    """
+
+    theta: np.ndarray
+    c: np.ndarray
+
+    def __post_init__(self):
+        theta = np.asarray(self.theta, dtype=np.float64)
+        if theta.ndim != 2:
+            raise BlassoInputError(f"measure directions must be 2-D (k, d); got shape {theta.shape}")
+        theta = check_directions(theta, name="measure directions", tol=1e-6, allow_empty=True)
+        c = check_weights(self.c, theta.shape[0], name="measure weights")
+        if theta.shape[0]:
+            theta = theta / np.linalg.norm(theta, axis=1, keepdims=True)
+        object.__setattr__(self, "theta", theta)
+        object.__setattr__(self, "c", c)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def d(self) -> int:
+        return int(self.theta.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.c.shape[0])
+
+    @property
+    def tv(self) -> float:
+        """Total-variation norm ``sum_k |c_k|``."""
+        return float(np.abs(self.c).sum())
+
+    def evaluate(self, X) -> np.ndarray:
+        """``f(x_i; nu)`` for every row of ``X``."""
+        X = check_X(X)
+        if X.shape[1] != self.d:
+            raise BlassoInputError(f"X has d = {X.shape[1]} but the measure lives in d = {self.d}")
+        return phi(X, self.theta, self.c)
+
+    # --------------------------------------------------------- constructors
+    @classmethod
+    def empty(cls, d: int) -> "Measure":
+        return cls(np.zeros((0, d)), np.zeros(0))
+
+    @classmethod
+    def from_grid(cls, grid_theta, c, *, tol: float = 0.0) -> "Measure":
+        """Atoms of a grid solution whose weight exceeds ``tol`` in absolute value."""
+        c = np.asarray(c, dtype=np.float64)
+        keep = np.abs(c) > tol
+        return cls(np.asarray(grid_theta)[keep], c[keep])
+
+    @classmethod
+    def from_network(cls, a, W, *, merge_exact: bool = True) -> "Measure":
+        """Measure of the network ``sum_j a_j relu(<w_j, x>)``.
+
+        Units with ``||w_j|| = 0`` or ``a_j = 0`` contribute nothing and are
+        dropped; units with identical directions are merged when ``merge_exact``.
+        """
+        W = np.asarray(W, dtype=np.float64)
+        if W.ndim != 2:
+            raise BlassoInputError(f"W must be 2-D (M, d); got shape {W.shape}")
+        a = check_vector(a, W.shape[0], name="a")
+        if not np.all(np.isfinite(W)):
+            raise BlassoInputError("W contains non-finite values")
+        norms = np.linalg.norm(W, axis=1)
+        keep = (norms > 0) & (a != 0)
+        theta = W[keep] / norms[keep, None]
+        nu = cls(theta, a[keep] * norms[keep])
+        return nu.merge(0.0) if merge_exact else nu
+
+    def to_network(self) -> tuple[np.ndarray, np.ndarray]:
+        """A balanced network ``(a, W)`` with ``|a_j| = ||w_j||`` representing the measure."""
+        s = np.sqrt(np.abs(self.c))
+        return np.sign(self.c) * s, self.theta * s[:, None]
+
+    # ------------------------------------------------------------ clean-up
+    def prune(self, tol: float = 0.0) -> "Measure":
+        """Drop atoms with ``|c_k| <= tol``."""
+        keep = np.abs(self.c) > tol
+        return Measure(self.theta[keep], self.c[keep])
+
+    def merge(self, angle_tol: float) -> "Measure":
+        """Merge atoms closer than ``angle_tol`` radians (single linkage).
+
+        Weights add up; the merged direction is the |c|-weighted mean direction.
+        With ``angle_tol = 0`` only identical directions (to 1e-12) merge, which
+        leaves ``f(.; nu)`` unchanged.
+        """
+        k = len(self)
+        if k <= 1:
+            return self
+        D = geodesic_distance(self.theta, self.theta)
+        tol = max(float(angle_tol), 1e-12)
+        # union-find over the pairs below tolerance
+        parent = np.arange(k)
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        ii, jj = np.nonzero(np.triu(D <= tol, 1))
+        for i, j in zip(ii, jj):
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[rj] = ri
+        roots = np.array([find(i) for i in range(k)])
+        labels, inv = np.unique(roots, return_inverse=True)
+        c = np.zeros(labels.size)
+        np.add.at(c, inv, self.c)
+        w = np.abs(self.c) + 1e-300
+        V = np.zeros((labels.size, self.d))
+        np.add.at(V, inv, self.theta * w[:, None])
+        V /= np.linalg.norm(V, axis=1, keepdims=True)
+        return Measure(V, c)
+
+    def sorted(self) -> "Measure":
+        """Atoms in decreasing |c| order (for display)."""
+        order = np.argsort(-np.abs(self.c), kind="stable")
+        return Measure(self.theta[order], self.c[order])
+
+    def to_dict(self) -> dict:
+        return {"theta": self.theta.tolist(), "c": self.c.tolist(), "tv": self.tv}

@@ -1,0 +1,203 @@
+"""Grid LASSO through CVXPY, with explicit solver-status handling.
+
+Solves ``min_c 1/(2n) ||y - A c||^2 + lam ||c||_1`` with
+``A[i, g] = relu(<theta_g, x_i>)`` (DESIGN.md section 1), written with an
+explicit residual variable ``z = y - A c`` so that the multiplier of that
+constraint gives an independent dual vector: stationarity in ``z`` reads
+``z / n + mu = 0``, hence ``p = z / lam = -n mu / lam`` (CVXPY's sign
+convention).  The result carries ``p`` from the residual and from the
+multiplier; they must agree.
+
+A status other than ``optimal`` is never returned silently: ``infeasible``,
+``unbounded`` and solver crashes raise :class:`~blasso.validation.SolverError`;
+``optimal_inaccurate`` raises too unless ``allow_inaccurate=True``, in which
+case the result is flagged ``inaccurate``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from blasso.features import feature_matrix
+from blasso.measure import Measure
+from blasso.objective import datafit
+from blasso.sphere import Grid
+from blasso.validation import (
+    BlassoInputError,
+    SolverError,
+    check_choice,
+    check_lam,
+    check_X,
+    check_y,
+)
+
+__all__ = ["SOLVERS", "DEFAULT_SOLVER", "LassoResult", "solve_grid_lasso", "solver_options"]
+
+#: Conic solvers usable for the grid LASSO (names as CVXPY spells them).
+SOLVERS = ("ECOS", "CLARABEL", "SCS")
+DEFAULT_SOLVER = "ECOS"
+
+
+def solver_options(solver: str, tol: float = 1e-8) -> dict:
+    """Tight default tolerances for each solver (the toolkit wants 1e-8 objectives)."""
+    if solver == "ECOS":
+        return {"abstol": tol, "reltol": tol, "feastol": tol, "max_iters": 500}
+    if solver == "CLARABEL":
+        return {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": 500}
+    if solver == "SCS":
+        return {"eps_abs": tol, "eps_rel": tol, "max_iters": 200000}
+    return {}
+
+
+@dataclass
+class LassoResult:
+    """Solution of a grid LASSO.
+
+    Attributes
+    ----------
+    c : ndarray (G,)
+        Weights on the grid.
+    objective : float
+        ``1/(2n)||y - A c||^2 + lam ||c||_1`` recomputed from ``c``.
+    solver_objective : float
+        The value the solver reported.
+    p : ndarray (n,)
+        Dual vector from the residual, ``(y - A c) / lam``.
+    p_multiplier : ndarray (n,) or None
+        Dual vector from CVXPY's multiplier (None for solvers without one).
+    p_mismatch : float
+        ``max|p - p_multiplier| / max(1, max|p|)``.
+    status : str
+        CVXPY status (``optimal`` or, if allowed, ``optimal_inaccurate``).
+    solver : str
+    wall_s : float
+    grid : Grid
+    lam : float
+    support_tol : float
+        Absolute threshold below which a weight counts as zero.
+    """
+
+    c: np.ndarray
+    objective: float
+    solver_objective: float
+    p: np.ndarray
+    p_multiplier: np.ndarray | None
+    p_mismatch: float
+    status: str
+    solver: str
+    wall_s: float
+    grid: Grid
+    lam: float
+    support_tol: float
+    info: dict = field(default_factory=dict)
+
+    @property
+    def inaccurate(self) -> bool:
+        return self.status != "optimal"
+
+    @property
+    def support(self) -> np.ndarray:
+        """Indices of the grid atoms with ``|c_g| > support_tol``."""
+        return np.flatnonzero(np.abs(self.c) > self.support_tol)
+
+    def measure(self) -> Measure:
+        """The recovered measure (atoms above ``support_tol``)."""
+        s = self.support
+        return Measure(self.grid.theta[s], self.c[s])
+
+
+def _support_tol(c: np.ndarray) -> float:
+    return 1e-6 * max(1e-12, float(np.abs(c).max(initial=0.0)))
+
+
+def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLVER,
+                     tol: float = 1e-8, allow_inaccurate: bool = False,
+                     solver_opts: dict | None = None, A: np.ndarray | None = None) -> LassoResult:
+    """Solve the grid LASSO with CVXPY.
+
+    Parameters
+    ----------
+    X : array_like (n, d)
+    y : array_like (n,)
+    lam : float > 0
+    grid : Grid
+    solver : {"ECOS", "CLARABEL", "SCS"}
+    tol : float
+        Solver tolerance passed through :func:`solver_options`.
+    allow_inaccurate : bool
+        Return an ``optimal_inaccurate`` result (flagged) instead of raising.
+    solver_opts : dict, optional
+        Extra keyword arguments for the solver (override the defaults).
+    A : ndarray (n, G), optional
+        Precomputed features (must equal ``relu(X grid.theta^T)``).
+
+    Returns
+    -------
+    LassoResult
+
+    Raises
+    ------
+    BlassoInputError
+        On malformed input.
+    SolverError
+        If the solver fails or returns a status other than optimal.
+    """
+    import cvxpy as cp
+
+    X = check_X(X)
+    n, d = X.shape
+    y = check_y(y, n)
+    lam = check_lam(lam)
+    if not isinstance(grid, Grid):
+        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
+    if grid.d != d:
+        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {d}")
+    solver = check_choice(solver, SOLVERS, name="solver")
+    if solver not in cp.installed_solvers():
+        raise SolverError(f"solver {solver} is not installed (CVXPY sees {cp.installed_solvers()})")
+    if A is None:
+        A = feature_matrix(X, grid.theta)
+    elif A.shape != (n, grid.size):
+        raise BlassoInputError(f"A has shape {A.shape}, expected {(n, grid.size)}")
+
+    t0 = time.perf_counter()
+    c = cp.Variable(grid.size)
+    z = cp.Variable(n)
+    residual = z == y - A @ c
+    problem = cp.Problem(cp.Minimize(cp.sum_squares(z) / (2 * n) + lam * cp.norm1(c)), [residual])
+    opts = solver_options(solver, tol)
+    opts.update(solver_opts or {})
+    try:
+        problem.solve(solver=solver, **opts)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"{solver} failed on the grid LASSO (G={grid.size}, n={n}): {exc}") from None
+    wall = time.perf_counter() - t0
+
+    status = problem.status
+    if status not in ("optimal", "optimal_inaccurate"):
+        raise SolverError(f"{solver} returned status {status!r} on the grid LASSO; no solution")
+    if status == "optimal_inaccurate" and not allow_inaccurate:
+        raise SolverError(
+            f"{solver} returned 'optimal_inaccurate' on the grid LASSO (G={grid.size}); "
+            "pass allow_inaccurate=True to inspect it, or try another solver")
+    if c.value is None:
+        raise SolverError(f"{solver} reported {status!r} but returned no primal values")
+
+    cval = np.asarray(c.value, dtype=np.float64)
+    pred = A @ cval
+    obj = datafit(pred, y) + lam * float(np.abs(cval).sum())
+    p = (y - pred) / lam
+    p_mult = None
+    mismatch = float("nan")
+    if residual.dual_value is not None:
+        p_mult = -n * np.asarray(residual.dual_value, dtype=np.float64) / lam
+        mismatch = float(np.max(np.abs(p - p_mult)) / max(1.0, float(np.max(np.abs(p)))))
+    return LassoResult(
+        c=cval, objective=obj, solver_objective=float(problem.value), p=p, p_multiplier=p_mult,
+        p_mismatch=mismatch, status=status, solver=solver, wall_s=wall, grid=grid, lam=lam,
+        support_tol=_support_tol(cval),
+        info={"solver_stats_s": getattr(problem.solver_stats, "solve_time", None)},
+    )
