@@ -1,0 +1,42 @@
+"""Solvers: grid LASSO (CVXPY and a fast path), GD (Algorithm 1), refinement, baselines.
+
+:func:`solve_lasso` is the single entry point that commands use to pick a grid
+LASSO solver by name.
+"""
+
+from __future__ import annotations
+
+from blasso.validation import check_choice
+
+from .lasso_cvxpy import DEFAULT_SOLVER, SOLVERS, LassoResult, solve_grid_lasso
+
+__all__ = ["LASSO_SOLVERS", "LassoResult", "solve_lasso", "solve_grid_lasso", "choose_solver"]
+
+#: Every name accepted by :func:`solve_lasso`.
+LASSO_SOLVERS = SOLVERS + ("FAST", "AUTO")
+
+#: Above this many grid atoms ``AUTO`` picks the fast path instead of CVXPY.
+AUTO_FAST_THRESHOLD = 20000
+
+
+def choose_solver(solver: str, grid_size: int) -> str:
+    """Resolve ``AUTO`` to a concrete solver name for a grid of ``grid_size`` atoms."""
+    solver = check_choice(solver, LASSO_SOLVERS, name="solver")
+    if solver != "AUTO":
+        return solver
+    if grid_size > AUTO_FAST_THRESHOLD:
+        try:
+            from . import lasso_fast  # noqa: F401
+            return "FAST"
+        except ImportError:
+            return DEFAULT_SOLVER
+    return DEFAULT_SOLVER
+
+
+def solve_lasso(X, y, lam, grid, *, solver: str = DEFAULT_SOLVER, **kw) -> LassoResult:
+    """Solve the grid LASSO with the named solver (``ECOS``, ``CLARABEL``, ``SCS``, ``FAST``, ``AUTO``)."""
+    name = choose_solver(solver, getattr(grid, "size", 0))
+    if name == "FAST":
+        from .lasso_fast import solve_grid_lasso_fast
+        return solve_grid_lasso_fast(X, y, lam, grid, **kw)
+    return solve_grid_lasso(X, y, lam, grid, solver=name, **kw)

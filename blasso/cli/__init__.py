@@ -27,7 +27,7 @@ __all__ = ["main", "COMMAND_MODULES"]
 COMMAND_MODULES = [
     "make_instance",
     "solve",
-    # "demo",
+    "demo",
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from blasso.sphere import covering_radius
-from solvers.lasso_cvxpy import DEFAULT_SOLVER, SOLVERS, solve_grid_lasso
+from solvers import LASSO_SOLVERS, choose_solver, solve_lasso
+from solvers.lasso_cvxpy import DEFAULT_SOLVER
 
 from ._common import add_data_arguments, add_grid_arguments, build_grid, format_table, load_data, resolve_lam
 
@@ -17,8 +18,8 @@ def add_arguments(p) -> None:
     add_data_arguments(p)
     add_grid_arguments(p)
     p.add_argument("--lam", type=float, default=None, help="regularisation (default: instance's, else 1e-3)")
-    p.add_argument("--solver", default=DEFAULT_SOLVER, type=str.upper, choices=SOLVERS,
-                   help=f"CVXPY solver (default {DEFAULT_SOLVER})")
+    p.add_argument("--solver", default=DEFAULT_SOLVER, type=str.upper, choices=LASSO_SOLVERS,
+                   help=f"grid LASSO solver (default {DEFAULT_SOLVER}; AUTO picks FAST on large grids)")
     p.add_argument("--allow-inaccurate", action="store_true",
                    help="report an 'optimal_inaccurate' solve (flagged) instead of failing")
 
@@ -27,9 +28,9 @@ def run(args, out) -> dict:
     inst = load_data(args)
     lam = resolve_lam(args, inst)
     grid = build_grid(args, inst)
-    out.progress(f"{grid.describe()}; n={inst.n}, lam={lam:g}; solving with {args.solver} ...")
-    res = solve_grid_lasso(inst.X, inst.y, lam, grid, solver=args.solver,
-                           allow_inaccurate=args.allow_inaccurate)
+    solver = choose_solver(args.solver, grid.size)
+    out.progress(f"{grid.describe()}; n={inst.n}, lam={lam:g}; solving with {solver} ...")
+    res = solve_lasso(inst.X, inst.y, lam, grid, solver=solver, allow_inaccurate=args.allow_inaccurate)
     out.progress(f"{res.solver} status {res.status} in {res.wall_s:.2f}s")
     nu = res.measure().sorted()
     cov = covering_radius(grid.theta, n_probe=5000, rng=0)
