@@ -16,7 +16,7 @@ from .features import phi
 from .sphere import geodesic_distance
 from .validation import BlassoInputError, check_directions, check_vector, check_weights, check_X
 
-__all__ = ["Measure"]
+__all__ = ["Measure", "cluster_to_targets"]
 
 
 @dataclass(frozen=True)
@@ -150,3 +150,42 @@ class Measure:
 
     def to_dict(self) -> dict:
         return {"theta": self.theta.tolist(), "c": self.c.tolist(), "tv": self.tv}
+
+
+def cluster_to_targets(nu: Measure, targets: Measure, *, max_angle: float) -> dict:
+    """Assign every atom of ``nu`` to its nearest target atom (within ``max_angle``).
+
+    Used to read a grid solution, whose mass spreads over the grid points
+    around each true atom, against a teacher.  For each target ``j``:
+    the summed weight of its atoms, their number, the |c|-weighted mean angle
+    to the target and the largest angle.  Atoms farther than ``max_angle``
+    from every target are "unassigned".
+
+    Returns
+    -------
+    dict with per-target arrays ``mass``, ``count``, ``mean_angle``,
+    ``max_angle`` (radians, NaN when empty), and ``unassigned_mass`` (TV of the
+    unassigned atoms), ``unassigned_count``.
+    """
+    m = len(targets)
+    out = {"mass": np.zeros(m), "count": np.zeros(m, dtype=int), "mean_angle": np.full(m, np.nan),
+           "max_angle": np.full(m, np.nan), "unassigned_mass": 0.0, "unassigned_count": 0}
+    if len(nu) == 0 or m == 0:
+        out["unassigned_mass"] = nu.tv
+        out["unassigned_count"] = len(nu)
+        return out
+    D = geodesic_distance(nu.theta, targets.theta)
+    nearest = np.argmin(D, axis=1)
+    ang = D[np.arange(len(nu)), nearest]
+    ok = ang <= max_angle
+    for j in range(m):
+        sel = ok & (nearest == j)
+        if sel.any():
+            w = np.abs(nu.c[sel])
+            out["mass"][j] = float(nu.c[sel].sum())
+            out["count"][j] = int(sel.sum())
+            out["mean_angle"][j] = float((w * ang[sel]).sum() / max(w.sum(), 1e-300))
+            out["max_angle"][j] = float(ang[sel].max())
+    out["unassigned_mass"] = float(np.abs(nu.c[~ok]).sum())
+    out["unassigned_count"] = int((~ok).sum())
+    return out

@@ -1,0 +1,14 @@
+"""Dual certificates: ``eta_p`` on grids and samples, rigorous sups over the sphere, verdicts.
+
+Verdict vocabulary (DESIGN.md section 5): ``certified`` only when a rigorous
+bound over the whole sphere proves the condition with a positive margin;
+``fails`` with a violating direction; ``inconclusive`` with the reason.
+"""
+
+from .grid_check import GridCertificate, grid_certificate
+from .sampling import SetMax, eta_at_atoms, max_abs_eta, max_abs_eta_random
+
+VERDICTS = ("certified", "fails", "inconclusive")
+
+__all__ = ["VERDICTS", "GridCertificate", "grid_certificate", "SetMax", "eta_at_atoms", "max_abs_eta",
+           "max_abs_eta_random"]

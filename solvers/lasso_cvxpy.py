@@ -9,21 +9,26 @@ convention).  The result carries ``p`` from the residual and from the
 multiplier; they must agree.
 
 A status other than ``optimal`` is never returned silently: ``infeasible``,
-``unbounded`` and solver crashes raise :class:`~blasso.validation.SolverError`;
-``optimal_inaccurate`` raises too unless ``allow_inaccurate=True``, in which
-case the result is flagged ``inaccurate``.
+``unbounded`` and solver crashes raise :class:`~blasso.validation.SolverError`.
+Every result carries the exact grid duality gap ``J(c) - D(s p)`` with
+``s = 1/max(1, ||A^T p||_inf / n)``, computed by us, not by the solver.  An
+``optimal_inaccurate`` status is accepted only when that gap proves the
+solution to ``gap_tol`` relative (the result keeps the status and says
+``gap_verified``); otherwise it raises, unless ``allow_inaccurate=True``, in
+which case the result is returned flagged ``inaccurate``.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from blasso.features import feature_matrix
 from blasso.measure import Measure
-from blasso.objective import datafit
+from blasso.objective import datafit, duality_gap
 from blasso.sphere import Grid
 from blasso.validation import (
     BlassoInputError,
@@ -92,11 +97,13 @@ class LassoResult:
     grid: Grid
     lam: float
     support_tol: float
+    grid_rel_gap: float = float("nan")
     info: dict = field(default_factory=dict)
 
     @property
     def inaccurate(self) -> bool:
-        return self.status != "optimal"
+        """True unless the solver said optimal or the grid duality gap verified the solution."""
+        return self.status != "optimal" and not self.info.get("gap_verified", False)
 
     @property
     def support(self) -> np.ndarray:
@@ -114,7 +121,7 @@ def _support_tol(c: np.ndarray) -> float:
 
 
 def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLVER,
-                     tol: float = 1e-8, allow_inaccurate: bool = False,
+                     tol: float = 1e-8, gap_tol: float = 1e-7, allow_inaccurate: bool = False,
                      solver_opts: dict | None = None, A: np.ndarray | None = None) -> LassoResult:
     """Solve the grid LASSO with CVXPY.
 
@@ -127,8 +134,10 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     solver : {"ECOS", "CLARABEL", "SCS"}
     tol : float
         Solver tolerance passed through :func:`solver_options`.
+    gap_tol : float
+        Relative grid duality gap that verifies an ``optimal_inaccurate`` solve.
     allow_inaccurate : bool
-        Return an ``optimal_inaccurate`` result (flagged) instead of raising.
+        Return an unverified ``optimal_inaccurate`` result (flagged) instead of raising.
     solver_opts : dict, optional
         Extra keyword arguments for the solver (override the defaults).
     A : ndarray (n, G), optional
@@ -171,7 +180,9 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     opts = solver_options(solver, tol)
     opts.update(solver_opts or {})
     try:
-        problem.solve(solver=solver, **opts)
+        with warnings.catch_warnings():  # the status is handled explicitly below
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            problem.solve(solver=solver, **opts)
     except cp.error.SolverError as exc:
         raise SolverError(f"{solver} failed on the grid LASSO (G={grid.size}, n={n}): {exc}") from None
     wall = time.perf_counter() - t0
@@ -179,10 +190,6 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     status = problem.status
     if status not in ("optimal", "optimal_inaccurate"):
         raise SolverError(f"{solver} returned status {status!r} on the grid LASSO; no solution")
-    if status == "optimal_inaccurate" and not allow_inaccurate:
-        raise SolverError(
-            f"{solver} returned 'optimal_inaccurate' on the grid LASSO (G={grid.size}); "
-            "pass allow_inaccurate=True to inspect it, or try another solver")
     if c.value is None:
         raise SolverError(f"{solver} reported {status!r} but returned no primal values")
 
@@ -190,6 +197,13 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     pred = A @ cval
     obj = datafit(pred, y) + lam * float(np.abs(cval).sum())
     p = (y - pred) / lam
+    gap = duality_gap(obj, p, y, lam, float(np.max(np.abs(A.T @ p))) / n)
+    verified = gap["rel_gap"] <= gap_tol
+    if status == "optimal_inaccurate" and not verified and not allow_inaccurate:
+        raise SolverError(
+            f"{solver} returned 'optimal_inaccurate' on the grid LASSO (G={grid.size}) and the grid "
+            f"duality gap {gap['rel_gap']:.2e} (relative) does not verify it; pass allow_inaccurate=True "
+            "to inspect it, or try another solver")
     p_mult = None
     mismatch = float("nan")
     if residual.dual_value is not None:
@@ -198,6 +212,6 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     return LassoResult(
         c=cval, objective=obj, solver_objective=float(problem.value), p=p, p_multiplier=p_mult,
         p_mismatch=mismatch, status=status, solver=solver, wall_s=wall, grid=grid, lam=lam,
-        support_tol=_support_tol(cval),
-        info={"solver_stats_s": getattr(problem.solver_stats, "solve_time", None)},
+        support_tol=_support_tol(cval), grid_rel_gap=gap["rel_gap"],
+        info={"solver_stats_s": getattr(problem.solver_stats, "solve_time", None), "gap_verified": verified},
     )
