@@ -216,19 +216,24 @@ def add_atoms(grid: Grid, atoms) -> Grid:
     )
 
 
-def geodesic_distance(a, b) -> np.ndarray:
+def geodesic_distance(a, b, *, chunk_bytes: int = 32 * 2**20) -> np.ndarray:
     """Pairwise angles ``arccos(<a_i, b_j>)`` between unit vectors, shape (len(a), len(b)).
 
-    Uses ``2 asin(|a - b| / 2)`` for accuracy at small angles.
+    Computed as ``2 asin(||a_i - b_j|| / 2)`` from explicit differences (in
+    bounded chunks), which stays accurate at tiny angles where ``arccos`` of
+    an inner product loses all digits.
     """
     a = np.atleast_2d(np.asarray(a, dtype=np.float64))
     b = np.atleast_2d(np.asarray(b, dtype=np.float64))
     if a.shape[1] != b.shape[1]:
         raise BlassoInputError(f"dimension mismatch: {a.shape[1]} vs {b.shape[1]}")
-    sq = np.maximum(
-        (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0
-    )
-    return 2.0 * np.arcsin(np.minimum(1.0, np.sqrt(sq) / 2.0))
+    out = np.empty((a.shape[0], b.shape[0]))
+    rows = max(1, chunk_bytes // (8 * max(1, b.shape[0] * b.shape[1])))
+    for s in range(0, a.shape[0], rows):
+        diff = a[s:s + rows, None, :] - b[None, :, :]
+        chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        out[s:s + rows] = 2.0 * np.arcsin(np.minimum(1.0, chord / 2.0))
+    return out
 
 
 def covering_radius(theta, *, n_probe: int = 20000, rng=0, chunk: int = 2000) -> dict:

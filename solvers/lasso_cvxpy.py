@@ -30,6 +30,7 @@ from blasso.features import feature_matrix
 from blasso.measure import Measure
 from blasso.objective import datafit, duality_gap
 from blasso.sphere import Grid
+from solvers.polish import polish as polish_solution
 from blasso.validation import (
     BlassoInputError,
     SolverError,
@@ -122,6 +123,7 @@ def _support_tol(c: np.ndarray) -> float:
 
 def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLVER,
                      tol: float = 1e-8, gap_tol: float = 1e-7, allow_inaccurate: bool = False,
+                     polish: bool = True,
                      solver_opts: dict | None = None, A: np.ndarray | None = None) -> LassoResult:
     """Solve the grid LASSO with CVXPY.
 
@@ -138,6 +140,9 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
         Relative grid duality gap that verifies an ``optimal_inaccurate`` solve.
     allow_inaccurate : bool
         Return an unverified ``optimal_inaccurate`` result (flagged) instead of raising.
+    polish : bool
+        Replace the solver's weights by the exact solution on the equicorrelation
+        set when that passes the full KKT check (:func:`solvers.polish.polish`).
     solver_opts : dict, optional
         Extra keyword arguments for the solver (override the defaults).
     A : ndarray (n, G), optional
@@ -194,6 +199,9 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
         raise SolverError(f"{solver} reported {status!r} but returned no primal values")
 
     cval = np.asarray(c.value, dtype=np.float64)
+    pinfo = {"polished": False, "reason": "polishing disabled"}
+    if polish:
+        cval, pinfo = polish_solution(A, y, lam, cval)
     pred = A @ cval
     obj = datafit(pred, y) + lam * float(np.abs(cval).sum())
     p = (y - pred) / lam
@@ -212,6 +220,7 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     return LassoResult(
         c=cval, objective=obj, solver_objective=float(problem.value), p=p, p_multiplier=p_mult,
         p_mismatch=mismatch, status=status, solver=solver, wall_s=wall, grid=grid, lam=lam,
-        support_tol=_support_tol(cval), grid_rel_gap=gap["rel_gap"],
-        info={"solver_stats_s": getattr(problem.solver_stats, "solve_time", None), "gap_verified": verified},
+        support_tol=0.0 if pinfo["polished"] else _support_tol(cval), grid_rel_gap=gap["rel_gap"],
+        info={"solver_stats_s": getattr(problem.solver_stats, "solve_time", None), "gap_verified": verified,
+              "polish": pinfo},
     )

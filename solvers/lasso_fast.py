@@ -1,0 +1,466 @@
+"""Fast grid LASSO: working sets, gap-safe screening, exact duality-gap stopping rule.
+
+Solves the same problem as :mod:`solvers.lasso_cvxpy`,
+``min_c P(c) = 1/(2n) ||y - A c||^2 + lam ||c||_1`` with
+``A[i, g] = relu(<theta_g, x_i>)`` (DESIGN.md section 1), for grids of up to
+millions of atoms.  The n x G matrix ``A`` is never formed beyond a bounded
+block: feature columns are generated from ``X`` and the grid on demand
+(:func:`blasso.features.iter_feature_chunks`), unless the whole matrix fits in
+``cache_bytes`` (then it is built once and reused).
+
+Outer loop (one full pass over the remaining atoms per iteration):
+
+1. ``r = y - A c``; ``corr = A^T r`` over every atom not yet screened out.
+2. Dual point ``theta = s r / lam`` with ``s = 1 / max(1, ||A^T r||_inf / (n lam))``
+   (feasible: ``|a_g^T theta| / n <= 1`` for every atom); exact duality gap
+   ``P(c) - D(theta)``, ``D(p) = (lam/n) <y, p> - lam^2/(2n) ||p||^2``.
+   Stop when ``gap <= tol * P(c)``.
+3. Gap-safe sphere screening: ``D`` is ``lam^2/n``-strongly concave, so the
+   optimal dual lies in the ball ``B(theta, R)``, ``R = sqrt(2 n gap) / lam``;
+   an atom with ``|a_g^T theta| / n + R ||a_g|| / n < 1`` has zero weight in
+   every solution and is removed for good (the reduced problem has the same
+   optimal value, so later gaps stay valid for the full problem).
+4. Working set: the current support plus the atoms whose constraint is
+   closest to (or beyond) being active, ranked by
+   ``(1 - |a_g^T theta| / n) / (||a_g|| / n)``; its size doubles each round.
+5. The LASSO restricted to the working set is solved EXACTLY (up to
+   rounding) by a primal active-set method on its Gram matrix (a sign-face
+   Newton step with ratio test, i.e. feature-sign search), warm-started.
+
+When screening removed atoms, a last pass over the FULL grid recomputes the
+gap with the full-grid dual feasibility, and that gap decides the status.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.linalg
+
+from blasso.features import feature_matrix, iter_feature_chunks
+from blasso.objective import duality_gap
+from blasso.sphere import Grid
+from blasso.validation import (
+    BlassoInputError,
+    SolverError,
+    check_lam,
+    check_positive_int,
+    check_vector,
+    check_X,
+    check_y,
+)
+
+from .lasso_cvxpy import LassoResult, _support_tol
+
+__all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_lasso"]
+
+#: Block size for the feature passes (small blocks stay in cache and are fastest).
+DEFAULT_PASS_BYTES = 2 * 2**20
+#: The dense matrix is kept when it needs at most this many bytes.
+DEFAULT_CACHE_BYTES = 128 * 2**20
+
+
+class FeatureOracle:
+    """Columns and correlations of ``A = relu(X theta^T)`` without storing ``A``.
+
+    Parameters
+    ----------
+    X : ndarray (n, d)
+    theta : ndarray (G, d)
+        Grid directions.
+    chunk_bytes : int
+        Upper bound on the bytes of one generated block of features.
+    cache_bytes : int
+        Build and keep the dense ``A`` when ``8 n G <= cache_bytes``.
+    A : ndarray (n, G), optional
+        Precomputed dense features (used as is).
+
+    Attributes
+    ----------
+    columns_evaluated : int
+        Number of feature columns computed or read so far; divided by ``G``
+        it counts full-grid matrix-vector products.
+    """
+
+    def __init__(self, X: np.ndarray, theta: np.ndarray, *, chunk_bytes: int = DEFAULT_PASS_BYTES,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES, A: np.ndarray | None = None):
+        self.X = X
+        self.theta = theta
+        self.n, self.G = X.shape[0], theta.shape[0]
+        self.columns_evaluated = 0
+        self.chunk_bytes = int(chunk_bytes)
+        if self.chunk_bytes < 8 * self.n:
+            raise BlassoInputError(f"chunk_bytes={chunk_bytes} is below one column of features ({8 * self.n} bytes)")
+        if A is None and 8 * self.n * self.G <= cache_bytes:
+            A = feature_matrix(X, theta, max_bytes=None)
+            self.columns_evaluated += self.G
+        self.A = A
+        self._norms: np.ndarray | None = None
+
+    @property
+    def dense(self) -> bool:
+        return self.A is not None
+
+    @property
+    def passes(self) -> float:
+        """Columns evaluated so far, in units of the full grid."""
+        return self.columns_evaluated / self.G
+
+    def columns(self, idx: np.ndarray) -> np.ndarray:
+        """Dense block ``A[:, idx]`` (``idx`` is small: a working set)."""
+        self.columns_evaluated += idx.size
+        if self.A is not None:
+            return self.A[:, idx]
+        return np.maximum(self.X @ self.theta[idx].T, 0.0)
+
+    def norms(self) -> np.ndarray:
+        """Column norms ``||a_g||`` of the whole grid (one pass, then cached)."""
+        if self._norms is None:
+            self.correlate(np.zeros(self.n), None)
+        return self._norms
+
+    def correlate(self, r: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+        """``A[:, idx]^T r`` (``idx=None``: the whole grid), computed blockwise.
+
+        The first full pass also records the column norms.
+        """
+        want_norms = self._norms is None and idx is None
+        if self.A is not None:
+            self.columns_evaluated += self.G
+            if want_norms:
+                self._norms = np.sqrt(np.einsum("ij,ij->j", self.A, self.A))
+            out = self.A.T @ r
+            return out if idx is None else out[idx]
+        theta = self.theta if idx is None else self.theta[idx]
+        out = np.empty(theta.shape[0])
+        norms = np.empty(theta.shape[0]) if want_norms else None
+        for start, stop, block in iter_feature_chunks(self.X, theta, chunk_bytes=self.chunk_bytes):
+            out[start:stop] = r @ block
+            if norms is not None:
+                norms[start:stop] = np.sqrt(np.einsum("ij,ij->j", block, block))
+        self.columns_evaluated += theta.shape[0]
+        if norms is not None:
+            self._norms = norms
+        return out
+
+
+def _face_direction(Q: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Newton direction ``-Q^{-1} g`` on a sign face, or a descent ray if ``Q`` is singular.
+
+    Returns ``(d, full)``: ``full`` is True when ``c + d`` minimises the face
+    quadratic; False when ``d`` is a null-space ray along which the quadratic
+    decreases without bound (the caller must stop at a sign change).
+    """
+    try:
+        factor = scipy.linalg.cho_factor(Q, lower=True, check_finite=False)
+        diag = np.abs(np.diag(factor[0]))
+        if diag.min() ** 2 > 1e-13 * diag.max() ** 2:
+            return -scipy.linalg.cho_solve(factor, g, check_finite=False), True
+    except np.linalg.LinAlgError:
+        pass
+    w, V = np.linalg.eigh(Q)
+    cut = 1e-12 * max(w[-1], 0.0)
+    null = w <= cut
+    coef = V.T @ g
+    g_null = V[:, null] @ coef[null]
+    if np.linalg.norm(g_null) > 1e-9 * np.linalg.norm(g):
+        return -g_null, False
+    rng = ~null
+    return -(V[:, rng] @ (coef[rng] / w[rng])), True
+
+
+def active_set_lasso(Q: np.ndarray, b: np.ndarray, lam: float, c0: np.ndarray | None = None, *,
+                     eps: float = 1e-13, max_steps: int | None = None) -> tuple[np.ndarray, int]:
+    """Exact solution of ``min_c 1/2 c^T Q c - b^T c + lam ||c||_1`` by a primal active-set method.
+
+    Feature-sign search: on the face where the active coordinates keep their
+    signs, the objective is a quadratic; step to its minimiser, stopping at
+    the first coordinate that would change sign (which then leaves the active
+    set); once the face is optimal, add the zero coordinate with the largest
+    violation ``|grad_j| - lam`` (its sign is then the descent sign).  The
+    objective decreases strictly, so no face repeats and the method ends in
+    finitely many steps at a point with ``|grad_j| <= lam (1 + eps)`` off the
+    support and ``grad_S = -lam sign(c_S)`` on it.
+
+    Parameters
+    ----------
+    Q : ndarray (m, m), symmetric positive semidefinite
+    b : ndarray (m,)
+    lam : float > 0
+    c0 : ndarray (m,), optional
+        Warm start.
+    eps : float
+        Relative tolerance on the optimality conditions of the zero coordinates.
+    max_steps : int, optional
+        Cap on the number of face steps (default ``20 m + 200``).
+
+    Returns
+    -------
+    c : ndarray (m,)
+    steps : int
+        Face steps taken.
+    """
+    m = b.shape[0]
+    c = np.zeros(m) if c0 is None else np.array(c0, dtype=np.float64)
+    active = c != 0
+    sign = np.sign(c)
+    max_steps = 20 * m + 200 if max_steps is None else max_steps
+    grad = Q[:, active] @ c[active] - b
+    face_ok = not active.any()
+    thresh = lam * (1.0 + eps)
+    steps = 0
+    while steps < max_steps:
+        if not face_ok:
+            steps += 1
+            S = np.flatnonzero(active)
+            s = sign[S]
+            d, full = _face_direction(Q[np.ix_(S, S)], grad[S] + lam * s)
+            cS = c[S]
+            # coordinates moving against their sign reach zero at t = -c/d
+            moving = s * d < 0
+            t_hit = np.full(S.size, np.inf)
+            t_hit[moving] = np.maximum(-cS[moving] / d[moving], 0.0)
+            k = int(np.argmin(t_hit))
+            t = t_hit[k]
+            if full and t >= 1.0:
+                c[S] = cS + d
+                face_ok = True
+            elif np.isfinite(t):
+                c[S] = cS + t * d
+                c[S[k]] = 0.0
+                active[S[k]] = False
+                sign[S[k]] = 0.0
+                # drop any other coordinate that crossed at the same time
+                crossed = active[S] & (np.sign(c[S]) != s)
+                c[S[crossed]] = 0.0
+                active[S[crossed]] = False
+                sign[S[crossed]] = 0.0
+            else:  # unbounded ray without sign change: impossible for a PSD Q, give up
+                raise SolverError("active-set LASSO: unbounded face direction (Gram not PSD?)")
+            grad = Q[:, active] @ c[active] - b
+            if not active.any():
+                face_ok = True
+            continue
+        viol = np.abs(grad)
+        viol[active] = 0.0
+        j = int(np.argmax(viol))
+        if viol[j] <= thresh:
+            break
+        active[j] = True
+        sign[j] = -np.sign(grad[j])
+        face_ok = False
+    return c, steps
+
+
+def _check_inputs(X, y, lam, grid, warm_start):
+    X = check_X(X)
+    n, d = X.shape
+    y = check_y(y, n)
+    lam = check_lam(lam)
+    if not isinstance(grid, Grid):
+        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
+    if grid.d != d:
+        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {d}")
+    if warm_start is not None:
+        warm_start = check_vector(warm_start, grid.size, name="warm_start")
+    return X, y, lam, warm_start
+
+
+def _check_tol(tol) -> float:
+    tol = float(tol)
+    if not np.isfinite(tol) or not 0 < tol < 1:
+        raise BlassoInputError(f"tol (relative duality gap) must be in (0, 1); got {tol}")
+    return tol
+
+
+def _gap(r: np.ndarray, c_l1: float, corr: np.ndarray, y: np.ndarray, lam: float) -> dict:
+    n = r.shape[0]
+    primal = float(r @ r) / (2 * n) + lam * c_l1
+    sup = float(np.max(np.abs(corr), initial=0.0)) / (n * lam)
+    return duality_gap(primal, r / lam, y, lam, sup) | {"sup_eta": sup}
+
+
+def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: float,
+           max_iter: int, ws_start: int, screen: bool) -> tuple[np.ndarray, dict, dict]:
+    """Working-set loop on the oracle ``F``; returns ``(c, gap, stats)``."""
+    n, G = F.n, F.G
+    cand = np.arange(G)
+    W = np.flatnonzero(c)
+    Aw = F.columns(W)
+    r = y - Aw @ c[W]
+    corr = F.correlate(r, None)   # the first full pass also records the column norms
+    norms = F.norms()
+    ws_size = max(ws_start, 2 * W.size)
+    stats = {"iterations": 0, "inner_steps": 0, "peak_working_set": 0, "screened": 0}
+    full_view = True   # corr covers the whole grid
+    gap = _gap(r, float(np.abs(c).sum()), corr, y, lam)
+    for it in range(max_iter + 1):
+        if gap["rel_gap"] <= tol:
+            if full_view:
+                break
+            # final dual feasibility check over the FULL grid
+            corr_full = F.correlate(r, None)
+            gap = _gap(r, float(np.abs(c).sum()), corr_full, y, lam)
+            if gap["rel_gap"] <= tol:
+                break
+            cand, corr, full_view = np.arange(G), corr_full, True   # (never seen) undo screening
+        if it == max_iter:
+            break
+        stats["iterations"] = it + 1
+        scale = gap["scale"] / (n * lam)
+        nrm = norms[cand] / n
+        dist = 1.0 - scale * np.abs(corr)
+        if screen and gap["gap"] > 0:
+            radius = np.sqrt(2.0 * n * gap["gap"]) / lam
+            keep = dist - radius * nrm <= 1e-12   # discard only when the safe ball stays inside
+            keep[c[cand] != 0] = True   # the support is never screened (safe anyway; guards rounding)
+            if not keep.all():
+                cand, dist, nrm = cand[keep], dist[keep], nrm[keep]
+                full_view = False
+        score = dist / np.maximum(nrm, 1e-300)
+        support = np.flatnonzero(c[cand])
+        score[support] = -np.inf
+        size = min(cand.size, max(ws_size, 2 * support.size))
+        pick = np.argpartition(score, size - 1)[:size] if size < cand.size else np.arange(cand.size)
+        W = np.sort(cand[pick])
+        stats["peak_working_set"] = max(stats["peak_working_set"], W.size)
+        Aw = F.columns(W)
+        Q = Aw.T @ Aw / n
+        b = Aw.T @ y / n
+        cw, steps = active_set_lasso(Q, b, lam, c[W])
+        stats["inner_steps"] += steps
+        c[:] = 0.0
+        c[W] = cw
+        r = y - Aw @ cw
+        corr = F.correlate(r, None if full_view else cand)
+        gap = _gap(r, float(np.abs(cw).sum()), corr, y, lam)
+        ws_size *= 2
+    stats["screened"] = int(G - cand.size)
+    return c, gap, stats
+
+
+def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, max_iter: int = 50,
+                          chunk_bytes: int = DEFAULT_PASS_BYTES, cache_bytes: int = DEFAULT_CACHE_BYTES,
+                          warm_start=None, allow_inaccurate: bool = False, A: np.ndarray | None = None,
+                          ws_start: int = 100, screen: bool = True, oracle: FeatureOracle | None = None,
+                          **ignored) -> LassoResult:
+    """Solve the grid LASSO with the working-set / gap-safe screening fast path.
+
+    Parameters
+    ----------
+    X : array_like (n, d)
+    y : array_like (n,)
+    lam : float > 0
+    grid : Grid
+    tol : float
+        Target relative duality gap ``(P(c) - D(theta)) / P(c)`` (the
+        CVXPY-style ``tol`` keyword of the dispatcher lands here too).
+    max_iter : int
+        Maximum number of outer (working-set) iterations.
+    chunk_bytes : int
+        Bytes of one generated block of features during a pass.
+    cache_bytes : int
+        Keep the dense features when they need at most this many bytes.
+    warm_start : array_like (G,), optional
+        Initial weights (e.g. the solution at a nearby ``lam``).
+    allow_inaccurate : bool
+        Return a result flagged ``optimal_inaccurate`` instead of raising when
+        ``max_iter`` is reached before the gap target.
+    A : ndarray (n, G), optional
+        Precomputed dense features (must equal ``relu(X grid.theta^T)``).
+    ws_start : int
+        Initial working-set size (doubles every outer iteration).
+    screen : bool
+        Apply gap-safe screening.
+    oracle : FeatureOracle, optional
+        Reuse a feature oracle (column norms, cache) across calls on the same
+        ``X`` and grid; :func:`lasso_path` does this.
+    **ignored
+        CVXPY-only keywords (``solver_opts``, ``solver``) are accepted and ignored.
+
+    Returns
+    -------
+    LassoResult
+        ``solver="FAST"``, ``status="optimal"`` when the relative gap (with
+        dual feasibility checked on the full grid) is at most ``tol``;
+        ``p = (y - A c) / lam``; ``p_multiplier=None``; ``info`` holds
+        ``gap``, ``rel_gap``, ``dual``, ``sup_eta`` (full-grid
+        ``max |eta_p|``), ``iterations``, ``inner_steps``, ``full_passes``
+        (matrix-vector products in units of the full grid),
+        ``screened_fraction``, ``peak_working_set``, ``dense``.
+
+    Raises
+    ------
+    BlassoInputError
+        On malformed input.
+    SolverError
+        If the gap target is not met within ``max_iter`` (unless ``allow_inaccurate``).
+    """
+    unknown = set(ignored) - {"solver_opts", "solver"}
+    if unknown:
+        raise BlassoInputError(f"unknown keyword(s) for the FAST solver: {sorted(unknown)}")
+    X, y, lam, warm_start = _check_inputs(X, y, lam, grid, warm_start)
+    tol = _check_tol(tol)
+    max_iter = check_positive_int(max_iter, name="max_iter")
+    ws_start = check_positive_int(ws_start, name="ws_start")
+    n, G = X.shape[0], grid.size
+    if A is not None:
+        A = np.asarray(A, dtype=np.float64)
+        if A.shape != (n, G):
+            raise BlassoInputError(f"A has shape {A.shape}, expected {(n, G)}")
+    t0 = time.perf_counter()
+    passes0 = 0.0 if oracle is None else oracle.passes
+    if oracle is None:
+        oracle = FeatureOracle(X, grid.theta, chunk_bytes=chunk_bytes, cache_bytes=cache_bytes, A=A)
+    elif oracle.G != G or oracle.n != n:
+        raise BlassoInputError(f"oracle is for (n, G) = {(oracle.n, oracle.G)}, expected {(n, G)}")
+    c0 = np.zeros(G) if warm_start is None else warm_start.copy()
+    c, gap, stats = _solve(oracle, y, lam, c0, tol=tol, max_iter=max_iter, ws_start=ws_start, screen=screen)
+    wall = time.perf_counter() - t0
+    status = "optimal" if gap["rel_gap"] <= tol else "optimal_inaccurate"
+    if status != "optimal" and not allow_inaccurate:
+        raise SolverError(
+            f"FAST grid LASSO stopped after {max_iter} iterations at relative gap {gap['rel_gap']:.3g} > tol={tol:g} "
+            f"(G={G}); raise max_iter or pass allow_inaccurate=True")
+    S = np.flatnonzero(c)
+    pred = oracle.columns(S) @ c[S]
+    r = y - pred
+    objective = float(r @ r) / (2 * n) + lam * float(np.abs(c).sum())
+    info = {**stats, "full_passes": oracle.passes - passes0,
+            "screened_fraction": stats["screened"] / G, "gap": gap["gap"], "rel_gap": gap["rel_gap"],
+            "dual": gap["dual"], "sup_eta": gap["sup_eta"], "dense": oracle.dense, "tol": tol}
+    return LassoResult(c=c, objective=objective, solver_objective=gap["primal"], p=r / lam, p_multiplier=None,
+                       p_mismatch=float("nan"), status=status, solver="FAST", wall_s=wall, grid=grid, lam=lam,
+                       support_tol=_support_tol(c), info=info)
+
+
+def lasso_path(X, y, lams, grid: Grid, *, tol: float = 1e-10, chunk_bytes: int = DEFAULT_PASS_BYTES,
+               cache_bytes: int = DEFAULT_CACHE_BYTES, A: np.ndarray | None = None, **kw) -> list[LassoResult]:
+    """Solve the grid LASSO for several ``lam`` with warm starts (pass ``lams`` decreasing for speed).
+
+    The features (or their column norms) are computed once and shared.
+    Extra keywords go to :func:`solve_grid_lasso_fast`.
+
+    Returns
+    -------
+    list of LassoResult, in the order of ``lams``.
+    """
+    X = check_X(X)
+    lams = np.atleast_1d(np.asarray(lams, dtype=np.float64))
+    if lams.ndim != 1 or lams.size == 0:
+        raise BlassoInputError(f"lams must be a non-empty 1-D sequence; got shape {lams.shape}")
+    for lam in lams:
+        check_lam(float(lam))
+    if not isinstance(grid, Grid):
+        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
+    if grid.d != X.shape[1]:
+        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {X.shape[1]}")
+    oracle = FeatureOracle(X, grid.theta, chunk_bytes=chunk_bytes, cache_bytes=cache_bytes, A=A)
+    out: list[LassoResult] = []
+    warm = None
+    for lam in lams:
+        res = solve_grid_lasso_fast(X, y, float(lam), grid, tol=tol, warm_start=warm, oracle=oracle, **kw)
+        out.append(res)
+        warm = res.c
+    return out
