@@ -265,9 +265,17 @@ class GDResult:
     wall_s: float
     info: dict = field(default_factory=dict)
 
-    def measure(self, merge_exact: bool = True) -> Measure:
-        """The induced measure ``sum_j a_j ||w_j|| delta_{w_j/||w_j||}``."""
-        return Measure.from_network(self.a, self.W, merge_exact=merge_exact)
+    def measure(self, prune_rtol: float = 0.0) -> Measure:
+        """The induced measure ``sum_j a_j ||w_j|| delta_{w_j/||w_j||}`` (one atom per live unit).
+
+        Atoms with ``|c_j| <= prune_rtol * max_k |c_k|`` are dropped (none by
+        default).  Units are not merged here: fading units reach weights like
+        1e-250, which :meth:`Measure.merge` cannot average; compare with
+        :func:`blasso.compare.compare_measures`, which prunes and merges.
+        """
+        nu = Measure.from_network(self.a, self.W, merge_exact=False)
+        cmax = float(np.abs(nu.c).max(initial=0.0))
+        return nu.prune(prune_rtol * cmax) if prune_rtol > 0 else nu
 
     @property
     def iters_per_s(self) -> float:
