@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "make_instance",
     "solve",
     "demo",
+    "gd",
+    "compare",
 ]
 
 

@@ -1,0 +1,358 @@
+"""Comparing two measures on the sphere (DESIGN.md section 4): GD's against the convex optimum.
+
+:func:`compare_measures` reports, for a candidate ``nu`` (e.g. GD's) and a
+reference ``ref`` (e.g. the convex optimum):
+
+* **objective gap** ``J(nu) - J(ref)`` and its ratio to ``J(ref)``;
+* **support matching**: both measures are cleaned (atoms below
+  ``prune_rtol * max|c|`` dropped, atoms closer than ``merge_angle`` merged),
+  then atoms are paired by the Hungarian method
+  (:func:`scipy.optimize.linear_sum_assignment`) on geodesic angles, pairs of
+  opposite sign forbidden; a pair farther apart than ``match_angle`` counts as
+  unmatched.  Reported: matched angles, weight errors, and the unmatched mass
+  (sum of |c| of unmatched atoms on both sides plus the pruned mass);
+* **transport distance** -- the flat (bounded-Lipschitz,
+  Kantorovich-Rubinstein) norm of ``sigma = nu - ref`` for the geodesic metric:
+
+  ``||sigma||_flat = sup { int f dsigma : |f| <= b, Lip(f) <= 1 }``
+  ``               = min_{gamma >= 0} sum_ij gamma_ij dist(p_i, q_j) + b (unsent + unreceived mass)``
+
+  where the ``p_i`` carry the positive part of ``sigma`` (``nu+`` and ``ref-``)
+  and the ``q_j`` its negative part (``nu-`` and ``ref+``), row sums of gamma
+  are ``<= mass(p_i)``, column sums ``<= mass(q_j)``.  Moving mass m by an
+  angle t costs ``m t`` (radians); creating or deleting mass m costs ``b m``
+  (default ``b = 1``).  It is computed exactly by a linear program
+  (:func:`scipy.optimize.linprog`, HiGHS) on the atoms of both measures (only
+  atoms with ``|c| <= 1e-12 max|c|`` are left out; their mass, at most a
+  1e-12 fraction, is added with cost b);
+* **held-out prediction error**: RMS of ``f(x; nu) - f(x; ref)`` on fresh
+  inputs uniform on the sphere, relative to the RMS of ``f(x; ref)``.
+
+Verdict (tolerances in :class:`Tolerances`, all relative to ``J(ref)`` or to
+``||ref||_TV``):
+
+* ``same-measure``: ``|gap| <= gap_rtol`` and ``distance <= dist_rtol TV`` and
+  ``unmatched <= mass_rtol TV``;
+* ``different-measure``: ``gap > gap_fail_rtol`` or ``distance > dist_fail_rtol TV``
+  (and the reference is not beaten by more than ``gap_rtol``);
+* ``inconclusive`` otherwise, including when ``nu`` beats the reference by more
+  than ``gap_rtol`` (the reference is then not J*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .measure import Measure
+from .objective import blasso_objective
+from .sphere import geodesic_distance, random_sphere
+from .validation import BlassoInputError, check_lam, check_X, check_y
+
+__all__ = ["VERDICTS", "Tolerances", "flat_distance", "match_atoms", "compare_measures"]
+
+VERDICTS = ("same-measure", "different-measure", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Tolerances of the verdict (see the module docstring).
+
+    gap_rtol, gap_fail_rtol : relative objective gap for same / different.
+    dist_rtol, dist_fail_rtol : flat distance over ``||ref||_TV`` for same / different.
+    mass_rtol : unmatched mass over ``||ref||_TV`` for same.
+    match_angle : radians; farther pairs are unmatched.
+    merge_angle : radians; closer atoms merge before matching.
+    prune_rtol : atoms below ``prune_rtol * max|c|`` are dropped before matching.
+    b : cost of creating/deleting unit mass in the flat distance.
+    """
+
+    gap_rtol: float = 1e-3
+    gap_fail_rtol: float = 1e-2
+    dist_rtol: float = 0.05
+    dist_fail_rtol: float = 0.2
+    mass_rtol: float = 0.05
+    match_angle: float = 0.1
+    merge_angle: float = 0.05
+    prune_rtol: float = 1e-3
+    b: float = 1.0
+
+    def __post_init__(self):
+        for k, v in asdict(self).items():
+            if not np.isfinite(v) or v < 0:
+                raise BlassoInputError(f"tolerance {k} must be finite and >= 0; got {v}")
+        if self.b <= 0:
+            raise BlassoInputError(f"tolerance b must be > 0; got {self.b}")
+
+
+def _signed_parts(nu: Measure, ref: Measure, rtol: float = 1e-12):
+    """Atoms of the positive and negative parts of ``nu - ref`` (tiny atoms split off)."""
+    cmax = max(float(np.abs(nu.c).max(initial=0.0)), float(np.abs(ref.c).max(initial=0.0)))
+    theta = np.vstack([nu.theta, ref.theta])
+    s = np.concatenate([nu.c, -ref.c])
+    small = np.abs(s) <= rtol * cmax
+    dropped = float(np.abs(s[small]).sum())
+    theta, s = theta[~small], s[~small]
+    pos, neg = s > 0, s < 0
+    return theta[pos], s[pos], theta[neg], -s[neg], dropped
+
+
+def flat_distance(nu: Measure, ref: Measure, *, b: float = 1.0) -> float:
+    """Flat (bounded-Lipschitz) norm ``||nu - ref||`` on the sphere with the geodesic metric.
+
+    ``min_gamma sum gamma_ij dist_ij + b (P - sum gamma) + b (Q - sum gamma)``
+    over ``gamma >= 0`` with row sums ``<= p`` and column sums ``<= q``, where
+    ``p``/``q`` are the atoms of the positive/negative part of ``nu - ref``
+    (see the module docstring).  Solved exactly with HiGHS.
+
+    Parameters
+    ----------
+    nu, ref : Measure
+    b : float > 0
+        Cost per unit of created/deleted mass (radians-equivalent).
+
+    Returns
+    -------
+    float
+    """
+    from scipy.optimize import linprog
+
+    if nu.d != ref.d:
+        raise BlassoInputError(f"measures live in different dimensions ({nu.d} vs {ref.d})")
+    if not b > 0:
+        raise BlassoInputError(f"b must be > 0; got {b}")
+    tp, p, tq, q, dropped = _signed_parts(nu, ref)
+    base = b * (float(p.sum()) + float(q.sum()) + dropped)
+    if p.size == 0 or q.size == 0:
+        return base
+    D = geodesic_distance(tp, tq)
+    cand = D < 2 * b                      # transporting farther than 2b never pays
+    if not cand.any():
+        return base
+    ii, jj = np.nonzero(cand)
+    cost = D[ii, jj] - 2 * b
+    k = ii.size
+    from scipy.sparse import coo_matrix
+    rows = np.concatenate([ii, p.size + jj])
+    cols = np.concatenate([np.arange(k), np.arange(k)])
+    A = coo_matrix((np.ones(2 * k), (rows, cols)), shape=(p.size + q.size, k)).tocsr()
+    res = linprog(cost, A_ub=A, b_ub=np.concatenate([p, q]), bounds=(0, None), method="highs")
+    if res.status != 0:  # pragma: no cover - a feasible bounded LP
+        raise BlassoInputError(f"flat-distance LP failed: {res.message}")
+    return max(0.0, base + float(res.fun))
+
+
+def _clean(nu: Measure, tol: Tolerances) -> tuple[Measure, float]:
+    if len(nu) == 0:
+        return nu, 0.0
+    cmax = float(np.abs(nu.c).max())
+    # drop negligible atoms first (Measure.merge cannot average weights like 1e-250)
+    keep = np.abs(nu.c) > max(tol.prune_rtol * cmax, 1e-300)
+    pruned = float(np.abs(nu.c[~keep]).sum())
+    cleaned = Measure(nu.theta[keep], nu.c[keep]).merge(tol.merge_angle)
+    keep2 = np.abs(cleaned.c) > tol.prune_rtol * cmax   # merging can cancel mass
+    pruned += float(np.abs(cleaned.c[~keep2]).sum())
+    return Measure(cleaned.theta[keep2], cleaned.c[keep2]), pruned
+
+
+def match_atoms(nu: Measure, ref: Measure, *, match_angle: float = 0.1) -> dict:
+    """Hungarian matching of atoms on geodesic angles (same sign only).
+
+    Returns
+    -------
+    dict with ``pairs`` (list of ``(i, j)``), ``angles``, ``c_nu``, ``c_ref``,
+    ``unmatched_nu`` / ``unmatched_ref`` (index lists), ``unmatched_mass``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    out = {"pairs": [], "angles": [], "c_nu": [], "c_ref": []}
+    mi: set = set()
+    mj: set = set()
+    if len(nu) and len(ref):
+        D = geodesic_distance(nu.theta, ref.theta)
+        big = 10.0 * np.pi + 10.0
+        C = np.where(np.sign(nu.c)[:, None] == np.sign(ref.c)[None, :], D, big)
+        ri, ci = linear_sum_assignment(C)
+        for i, j in zip(ri, ci):
+            if C[i, j] <= match_angle:
+                out["pairs"].append((int(i), int(j)))
+                out["angles"].append(float(D[i, j]))
+                out["c_nu"].append(float(nu.c[i]))
+                out["c_ref"].append(float(ref.c[j]))
+                mi.add(int(i))
+                mj.add(int(j))
+    out["unmatched_nu"] = [i for i in range(len(nu)) if i not in mi]
+    out["unmatched_ref"] = [j for j in range(len(ref)) if j not in mj]
+    out["unmatched_mass"] = float(np.abs(nu.c[out["unmatched_nu"]]).sum() + np.abs(ref.c[out["unmatched_ref"]]).sum())
+    return out
+
+
+def compare_measures(nu: Measure, ref: Measure, X, y, lam: float, *, J_nu: float | None = None,
+                     J_ref: float | None = None, J_lower: float | None = None, X_test=None,
+                     n_test: int = 2000, rng=0, tol: Tolerances | None = None) -> dict:
+    """Compare a candidate measure with a reference (the convex optimum).
+
+    Parameters
+    ----------
+    nu : Measure
+        Candidate (e.g. GD's induced measure).
+    ref : Measure
+        Reference (best convex solution: its J is an upper bound on J*).
+    X, y, lam : the BLASSO problem.
+    J_nu, J_ref : float, optional
+        Objective values if already known (recomputed otherwise).
+    J_lower : float, optional
+        A certified lower bound on J*; then ``objective_gap_upper = J_nu - J_lower``
+        bounds the true gap from above.
+    X_test : array_like (n_test, d), optional
+        Held-out inputs; default ``n_test`` points uniform on the sphere from ``rng``.
+    tol : Tolerances
+
+    Returns
+    -------
+    dict
+        Keys ``J_gd, J_convex, objective_gap, objective_gap_rel, matched,
+        n_matched, max_matched_angle, max_weight_error, unmatched_mass,
+        unmatched_mass_rel, distance, distance_rel, prediction_rel_error,
+        verdict, reasons, tolerances`` (``J_gd`` is ``J(nu)``, ``J_convex`` is ``J(ref)``).
+    """
+    tol = tol or Tolerances()
+    X = check_X(X)
+    y = check_y(y, X.shape[0])
+    lam = check_lam(lam)
+    for name, m in (("nu", nu), ("ref", ref)):
+        if not isinstance(m, Measure):
+            raise BlassoInputError(f"{name} must be a Measure; got {type(m).__name__}")
+        if m.d != X.shape[1]:
+            raise BlassoInputError(f"{name} lives in d = {m.d}, the data in d = {X.shape[1]}")
+    J_a = blasso_objective(nu, X, y, lam) if J_nu is None else float(J_nu)
+    J_b = blasso_objective(ref, X, y, lam) if J_ref is None else float(J_ref)
+    gap = J_a - J_b
+    gap_rel = gap / max(abs(J_b), 1e-300)
+    tv_ref = max(ref.tv, 1e-300)
+
+    nu_c, pruned_a = _clean(nu, tol)
+    ref_c, pruned_b = _clean(ref, tol)
+    m = match_atoms(nu_c, ref_c, match_angle=tol.match_angle)
+    unmatched = m["unmatched_mass"] + pruned_a + pruned_b
+    dist = flat_distance(nu, ref, b=tol.b)
+
+    if X_test is None:
+        X_test = random_sphere(n_test, X.shape[1], rng)
+    else:
+        X_test = check_X(X_test, name="X_test")
+    f_ref = ref.evaluate(X_test)
+    diff = nu.evaluate(X_test) - f_ref
+    pred_rel = float(np.sqrt(np.mean(diff ** 2)) / max(np.sqrt(np.mean(f_ref ** 2)), 1e-300))
+
+    w_err = [abs(a - b) for a, b in zip(m["c_nu"], m["c_ref"])]
+    report = {
+        "J_gd": J_a, "J_convex": J_b, "objective_gap": gap, "objective_gap_rel": gap_rel,
+        "matched": [{"gd": i, "convex": j, "angle": ang, "c_gd": ca, "c_convex": cb}
+                    for (i, j), ang, ca, cb in zip(m["pairs"], m["angles"], m["c_nu"], m["c_ref"])],
+        "n_matched": len(m["pairs"]), "n_atoms_gd": len(nu_c), "n_atoms_convex": len(ref_c),
+        "max_matched_angle": max(m["angles"], default=0.0), "max_weight_error": max(w_err, default=0.0),
+        "unmatched_mass": unmatched, "unmatched_mass_rel": unmatched / tv_ref,
+        "distance": dist, "distance_rel": dist / tv_ref, "distance_b": tol.b,
+        "prediction_rel_error": pred_rel, "n_test": int(X_test.shape[0]),
+        "tv_gd": nu.tv, "tv_convex": ref.tv,
+        "tolerances": asdict(tol),
+    }
+    if J_lower is not None:
+        report["J_lower"] = float(J_lower)
+        report["objective_gap_upper"] = J_a - float(J_lower)
+    verdict, reasons = _verdict(gap_rel, dist / tv_ref, unmatched / tv_ref, tol)
+    report["verdict"] = verdict
+    report["reasons"] = reasons
+    return report
+
+
+def _verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances) -> tuple[str, list]:
+    reasons = []
+    if gap_rel < -tol.gap_rtol:
+        reasons.append(f"the candidate beats the reference by {-gap_rel:.2e} (relative) > {tol.gap_rtol:g}: "
+                       "the reference is not the optimum")
+        return "inconclusive", reasons
+    if gap_rel > tol.gap_fail_rtol:
+        reasons.append(f"objective gap {gap_rel:.2e} > {tol.gap_fail_rtol:g} (relative)")
+    if dist_rel > tol.dist_fail_rtol:
+        reasons.append(f"flat distance {dist_rel:.3f} TV > {tol.dist_fail_rtol:g} TV")
+    if reasons:
+        return "different-measure", reasons
+    same = [abs(gap_rel) <= tol.gap_rtol, dist_rel <= tol.dist_rtol, mass_rel <= tol.mass_rtol]
+    if all(same):
+        return "same-measure", [f"gap {gap_rel:.2e} <= {tol.gap_rtol:g}, distance {dist_rel:.3f} TV <= "
+                                f"{tol.dist_rtol:g} TV, unmatched mass {mass_rel:.3f} TV <= {tol.mass_rtol:g} TV"]
+    if not same[0]:
+        reasons.append(f"objective gap {gap_rel:.2e} between {tol.gap_rtol:g} and {tol.gap_fail_rtol:g}")
+    if not same[1]:
+        reasons.append(f"flat distance {dist_rel:.3f} TV between {tol.dist_rtol:g} and {tol.dist_fail_rtol:g}")
+    if not same[2]:
+        reasons.append(f"unmatched mass {mass_rel:.3f} TV > {tol.mass_rtol:g} TV")
+    return "inconclusive", reasons
+
+
+def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, penalty: str = "l1",
+                 alpha: float | str = "auto", seed: int = 0, max_iter: int = 1_000_000,
+                 gap_target: float = 1e-4, ftol: float = 1e-9, check_every: int = 1000,
+                 ref=None, lasso_solver: str = "FAST", refine_rounds: int = 6, tol: Tolerances | None = None,
+                 callback=None, progress=None) -> dict:
+    """Convex ground truth, then Algorithm 1, then :func:`compare_measures`.
+
+    The convex reference is :func:`solvers.refine.convex_reference` on ``grid``
+    (default: the ``auto`` grid of about ``grid_size`` directions).  GD stops
+    at the first of: ``J(nu_k) <= J_convex (1 + gap_target)``; a relative
+    change of F below ``ftol`` over ``check_every`` iterations (stalled);
+    ``max_iter``.  ``alpha="auto"`` uses :func:`solvers.gd.choose_alpha`.
+
+    Returns
+    -------
+    dict
+        The :func:`compare_measures` report plus ``gd`` (iterations, stop reason,
+        alpha, wall time, iterations/s), ``convex`` (J_grid, stages, wall time)
+        and ``gap_target``.
+    """
+    from solvers.gd import choose_alpha, init_network, run_gd
+    from solvers.refine import convex_reference
+
+    from .sphere import make_grid
+
+    X = check_X(X)
+    y = check_y(y, X.shape[0])
+    lam = check_lam(lam)
+    say = progress or (lambda _m: None)
+    if ref is None:
+        if grid is None:
+            grid = make_grid("auto", grid_size, X.shape[1])
+        say(f"convex reference: grid LASSO on {grid.describe()} + off-grid refinement ...")
+        cref = convex_reference(X, y, lam, grid, rounds=refine_rounds, solver=lasso_solver, progress=say)
+        ref_measure, J_ref = cref.measure, cref.J
+        convex_info = {"J_grid": cref.J_grid, "stages": cref.history, "wall_s": cref.wall_s,
+                       "grid": grid.describe(), "grid_size": grid.size, "solver": cref.solver,
+                       "oracle_grid": bool(getattr(grid, "oracle", False))}
+    else:
+        ref_measure = ref
+        J_ref = blasso_objective(ref, X, y, lam)
+        convex_info = {"given": True}
+    init = init_network(M, X.shape[1], seed)
+    alpha_info = None
+    if isinstance(alpha, str):
+        if alpha != "auto":
+            raise BlassoInputError(f"alpha must be a positive number or 'auto'; got {alpha!r}")
+        alpha_info = choose_alpha(X, y, lam, init=init, penalty=penalty)
+        alpha = alpha_info["alpha"]
+        say(f"alpha auto: probes {alpha_info['probe']} -> alpha = {alpha:g}")
+    say(f"GD (Algorithm 1, {penalty}, M={M}, alpha={alpha:g}) until J <= J_convex (1 + {gap_target:g}), "
+        f"a stall (rel. change < {ftol:g} per {check_every} it.) or {max_iter} iterations ...")
+    res = run_gd(X, y, lam, init=init, penalty=penalty, alpha=alpha, max_iter=max_iter, ftol=ftol,
+                 target=J_ref * (1 + gap_target), check_every=check_every, callback=callback)
+    rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, rng=seed, tol=tol)
+    rep["gd"] = {"M": M, "penalty": penalty, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,
+                 "n_iter": res.n_iter, "stop_reason": res.stop_reason, "wall_s": res.wall_s,
+                 "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1])}
+    rep["convex"] = convex_info
+    rep["gap_target"] = gap_target
+    rep["_gd_result"] = res
+    rep["_ref_measure"] = ref_measure
+    return rep
