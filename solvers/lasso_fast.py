@@ -33,13 +33,13 @@ gap with the full-grid dual feasibility, and that gap decides the status.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
 import scipy.linalg
 
 from blasso.features import feature_matrix, iter_feature_chunks
-from blasso.objective import duality_gap
 from blasso.sphere import Grid
 from blasso.validation import (
     BlassoInputError,
@@ -51,7 +51,8 @@ from blasso.validation import (
     check_y,
 )
 
-from .lasso_cvxpy import LassoResult, _support_tol
+from .lasso_cvxpy import LassoResult
+from .screening import gap_safe_keep, residual_gap
 
 __all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_lasso"]
 
@@ -170,23 +171,25 @@ def _face_direction(Q: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
     return -(V[:, rng] @ (coef[rng] / w[rng])), True
 
 
-def active_set_lasso(Q: np.ndarray, b: np.ndarray, lam: float, c0: np.ndarray | None = None, *,
+def active_set_lasso(B: np.ndarray, y: np.ndarray, lam: float, c0: np.ndarray | None = None, *,
                      eps: float = 1e-13, max_steps: int | None = None) -> tuple[np.ndarray, int]:
-    """Exact solution of ``min_c 1/2 c^T Q c - b^T c + lam ||c||_1`` by a primal active-set method.
+    """Exact solution of ``min_c 1/(2n) ||y - B c||^2 + lam ||c||_1`` by a primal active-set method.
 
     Feature-sign search: on the face where the active coordinates keep their
     signs, the objective is a quadratic; step to its minimiser, stopping at
     the first coordinate that would change sign (which then leaves the active
     set); once the face is optimal, add the zero coordinate with the largest
-    violation ``|grad_j| - lam`` (its sign is then the descent sign).  The
+    violation ``|grad_j| - lam`` (its sign is then a descent sign).  The
     objective decreases strictly, so no face repeats and the method ends in
     finitely many steps at a point with ``|grad_j| <= lam (1 + eps)`` off the
-    support and ``grad_S = -lam sign(c_S)`` on it.
+    support and ``grad_S = -lam sign(c_S)`` on it, ``grad = B^T (B c - y) / n``.
+    Meant for a working set: ``B`` has few columns (the Gram matrix of the
+    active columns is factored at every step).
 
     Parameters
     ----------
-    Q : ndarray (m, m), symmetric positive semidefinite
-    b : ndarray (m,)
+    B : ndarray (n, m)
+    y : ndarray (n,)
     lam : float > 0
     c0 : ndarray (m,), optional
         Warm start.
@@ -201,12 +204,18 @@ def active_set_lasso(Q: np.ndarray, b: np.ndarray, lam: float, c0: np.ndarray | 
     steps : int
         Face steps taken.
     """
-    m = b.shape[0]
+    n, m = B.shape
     c = np.zeros(m) if c0 is None else np.array(c0, dtype=np.float64)
     active = c != 0
     sign = np.sign(c)
     max_steps = 20 * m + 200 if max_steps is None else max_steps
-    grad = Q[:, active] @ c[active] - b
+    BT = np.ascontiguousarray(B.T)
+
+    def gradient() -> np.ndarray:
+        S = np.flatnonzero(active)
+        return BT @ (BT[S].T @ c[S] - y) / n
+
+    grad = gradient()
     face_ok = not active.any()
     thresh = lam * (1.0 + eps)
     steps = 0
@@ -215,30 +224,27 @@ def active_set_lasso(Q: np.ndarray, b: np.ndarray, lam: float, c0: np.ndarray | 
             steps += 1
             S = np.flatnonzero(active)
             s = sign[S]
-            d, full = _face_direction(Q[np.ix_(S, S)], grad[S] + lam * s)
+            BS = BT[S]
+            d, full = _face_direction(BS @ BS.T / n, grad[S] + lam * s)
             cS = c[S]
-            # coordinates moving against their sign reach zero at t = -c/d
+            # coordinates moving against their sign reach zero at t = -c/d (t = 0 for a
+            # newly added coordinate whose Newton direction has the wrong sign)
             moving = s * d < 0
             t_hit = np.full(S.size, np.inf)
             t_hit[moving] = np.maximum(-cS[moving] / d[moving], 0.0)
-            k = int(np.argmin(t_hit))
-            t = t_hit[k]
+            t = float(t_hit.min())
             if full and t >= 1.0:
                 c[S] = cS + d
                 face_ok = True
             elif np.isfinite(t):
                 c[S] = cS + t * d
-                c[S[k]] = 0.0
-                active[S[k]] = False
-                sign[S[k]] = 0.0
-                # drop any other coordinate that crossed at the same time
-                crossed = active[S] & (np.sign(c[S]) != s)
+                crossed = (t_hit <= t) | (np.sign(c[S]) != s)
                 c[S[crossed]] = 0.0
                 active[S[crossed]] = False
                 sign[S[crossed]] = 0.0
-            else:  # unbounded ray without sign change: impossible for a PSD Q, give up
-                raise SolverError("active-set LASSO: unbounded face direction (Gram not PSD?)")
-            grad = Q[:, active] @ c[active] - b
+            else:  # a ray without sign change would make the objective unbounded: impossible
+                raise SolverError("active-set LASSO: unbounded face direction (non-finite data?)")
+            grad = gradient()
             if not active.any():
                 face_ok = True
             continue
@@ -253,15 +259,19 @@ def active_set_lasso(Q: np.ndarray, b: np.ndarray, lam: float, c0: np.ndarray | 
     return c, steps
 
 
+def _check_grid(grid, d: int) -> None:
+    if not isinstance(grid, Grid):
+        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
+    if grid.d != d:
+        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {d}")
+
+
 def _check_inputs(X, y, lam, grid, warm_start):
     X = check_X(X)
     n, d = X.shape
     y = check_y(y, n)
     lam = check_lam(lam)
-    if not isinstance(grid, Grid):
-        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
-    if grid.d != d:
-        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {d}")
+    _check_grid(grid, d)
     if warm_start is not None:
         warm_start = check_vector(warm_start, grid.size, name="warm_start")
     return X, y, lam, warm_start
@@ -274,15 +284,23 @@ def _check_tol(tol) -> float:
     return tol
 
 
-def _gap(r: np.ndarray, c_l1: float, corr: np.ndarray, y: np.ndarray, lam: float) -> dict:
-    n = r.shape[0]
-    primal = float(r @ r) / (2 * n) + lam * c_l1
-    sup = float(np.max(np.abs(corr), initial=0.0)) / (n * lam)
-    return duality_gap(primal, r / lam, y, lam, sup) | {"sup_eta": sup}
+def _blas_threads(threads: int | None):
+    """Context limiting BLAS threads (many small products: extra threads only contend).
+
+    Uses ``threadpoolctl`` when installed (it comes with scikit-learn);
+    otherwise, or with ``threads=None``, leaves the BLAS alone.
+    """
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: float,
-           max_iter: int, ws_start: int, screen: bool) -> tuple[np.ndarray, dict, dict]:
+           max_iter: int, ws_start: int, screen: bool, ws_growth: float = 2.0) -> tuple[np.ndarray, dict, dict]:
     """Working-set loop on the oracle ``F``; returns ``(c, gap, stats)``."""
     n, G = F.n, F.G
     cand = np.arange(G)
@@ -294,14 +312,14 @@ def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: f
     ws_size = max(ws_start, 2 * W.size)
     stats = {"iterations": 0, "inner_steps": 0, "peak_working_set": 0, "screened": 0}
     full_view = True   # corr covers the whole grid
-    gap = _gap(r, float(np.abs(c).sum()), corr, y, lam)
+    gap = residual_gap(r, float(np.abs(c).sum()), corr, y, lam)
     for it in range(max_iter + 1):
         if gap["rel_gap"] <= tol:
             if full_view:
                 break
             # final dual feasibility check over the FULL grid
             corr_full = F.correlate(r, None)
-            gap = _gap(r, float(np.abs(c).sum()), corr_full, y, lam)
+            gap = residual_gap(r, float(np.abs(c).sum()), corr_full, y, lam)
             if gap["rel_gap"] <= tol:
                 break
             cand, corr, full_view = np.arange(G), corr_full, True   # (never seen) undo screening
@@ -311,9 +329,8 @@ def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: f
         scale = gap["scale"] / (n * lam)
         nrm = norms[cand] / n
         dist = 1.0 - scale * np.abs(corr)
-        if screen and gap["gap"] > 0:
-            radius = np.sqrt(2.0 * n * gap["gap"]) / lam
-            keep = dist - radius * nrm <= 1e-12   # discard only when the safe ball stays inside
+        if screen:
+            keep = gap_safe_keep(corr, norms[cand], gap, n, lam)
             keep[c[cand] != 0] = True   # the support is never screened (safe anyway; guards rounding)
             if not keep.all():
                 cand, dist, nrm = cand[keep], dist[keep], nrm[keep]
@@ -326,16 +343,14 @@ def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: f
         W = np.sort(cand[pick])
         stats["peak_working_set"] = max(stats["peak_working_set"], W.size)
         Aw = F.columns(W)
-        Q = Aw.T @ Aw / n
-        b = Aw.T @ y / n
-        cw, steps = active_set_lasso(Q, b, lam, c[W])
+        cw, steps = active_set_lasso(Aw, y, lam, c[W])
         stats["inner_steps"] += steps
         c[:] = 0.0
         c[W] = cw
         r = y - Aw @ cw
         corr = F.correlate(r, None if full_view else cand)
-        gap = _gap(r, float(np.abs(cw).sum()), corr, y, lam)
-        ws_size *= 2
+        gap = residual_gap(r, float(np.abs(cw).sum()), corr, y, lam)
+        ws_size = int(ws_size * ws_growth)
     stats["screened"] = int(G - cand.size)
     return c, gap, stats
 
@@ -343,7 +358,8 @@ def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: f
 def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, max_iter: int = 50,
                           chunk_bytes: int = DEFAULT_PASS_BYTES, cache_bytes: int = DEFAULT_CACHE_BYTES,
                           warm_start=None, allow_inaccurate: bool = False, A: np.ndarray | None = None,
-                          ws_start: int = 100, screen: bool = True, oracle: FeatureOracle | None = None,
+                          ws_start: int = 100, ws_growth: float = 1.5, screen: bool = True,
+                          blas_threads: int | None = 1, oracle: FeatureOracle | None = None,
                           **ignored) -> LassoResult:
     """Solve the grid LASSO with the working-set / gap-safe screening fast path.
 
@@ -370,9 +386,17 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     A : ndarray (n, G), optional
         Precomputed dense features (must equal ``relu(X grid.theta^T)``).
     ws_start : int
-        Initial working-set size (doubles every outer iteration).
+        Initial working-set size.
+    ws_growth : float >= 1
+        Factor by which the working-set size grows at every outer iteration
+        (it is also always at least twice the current support).
     screen : bool
         Apply gap-safe screening.
+    blas_threads : int or None
+        BLAS threads during the solve, set through ``threadpoolctl`` when it
+        is installed (``None``: leave the BLAS alone).  The solver does many
+        small products, for which one thread is fastest, especially on a
+        busy machine.
     oracle : FeatureOracle, optional
         Reuse a feature oracle (column norms, cache) across calls on the same
         ``X`` and grid; :func:`lasso_path` does this.
@@ -384,7 +408,9 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     LassoResult
         ``solver="FAST"``, ``status="optimal"`` when the relative gap (with
         dual feasibility checked on the full grid) is at most ``tol``;
-        ``p = (y - A c) / lam``; ``p_multiplier=None``; ``info`` holds
+        ``p = (y - A c) / lam``; ``p_multiplier=None``; ``grid_rel_gap`` the
+        final relative gap; ``support_tol=0`` (the active-set solution has
+        exact zeros); ``info`` holds
         ``gap``, ``rel_gap``, ``dual``, ``sup_eta`` (full-grid
         ``max |eta_p|``), ``iterations``, ``inner_steps``, ``full_passes``
         (matrix-vector products in units of the full grid),
@@ -404,6 +430,9 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     tol = _check_tol(tol)
     max_iter = check_positive_int(max_iter, name="max_iter")
     ws_start = check_positive_int(ws_start, name="ws_start")
+    ws_growth = float(ws_growth)
+    if not np.isfinite(ws_growth) or ws_growth < 1:
+        raise BlassoInputError(f"ws_growth must be a finite number >= 1; got {ws_growth}")
     n, G = X.shape[0], grid.size
     if A is not None:
         A = np.asarray(A, dtype=np.float64)
@@ -416,7 +445,9 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     elif oracle.G != G or oracle.n != n:
         raise BlassoInputError(f"oracle is for (n, G) = {(oracle.n, oracle.G)}, expected {(n, G)}")
     c0 = np.zeros(G) if warm_start is None else warm_start.copy()
-    c, gap, stats = _solve(oracle, y, lam, c0, tol=tol, max_iter=max_iter, ws_start=ws_start, screen=screen)
+    with _blas_threads(blas_threads):
+        c, gap, stats = _solve(oracle, y, lam, c0, tol=tol, max_iter=max_iter, ws_start=ws_start,
+                               screen=screen, ws_growth=ws_growth)
     wall = time.perf_counter() - t0
     status = "optimal" if gap["rel_gap"] <= tol else "optimal_inaccurate"
     if status != "optimal" and not allow_inaccurate:
@@ -432,7 +463,7 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
             "dual": gap["dual"], "sup_eta": gap["sup_eta"], "dense": oracle.dense, "tol": tol}
     return LassoResult(c=c, objective=objective, solver_objective=gap["primal"], p=r / lam, p_multiplier=None,
                        p_mismatch=float("nan"), status=status, solver="FAST", wall_s=wall, grid=grid, lam=lam,
-                       support_tol=_support_tol(c), info=info)
+                       support_tol=0.0, grid_rel_gap=gap["rel_gap"], info=info)
 
 
 def lasso_path(X, y, lams, grid: Grid, *, tol: float = 1e-10, chunk_bytes: int = DEFAULT_PASS_BYTES,
@@ -452,10 +483,7 @@ def lasso_path(X, y, lams, grid: Grid, *, tol: float = 1e-10, chunk_bytes: int =
         raise BlassoInputError(f"lams must be a non-empty 1-D sequence; got shape {lams.shape}")
     for lam in lams:
         check_lam(float(lam))
-    if not isinstance(grid, Grid):
-        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
-    if grid.d != X.shape[1]:
-        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {X.shape[1]}")
+    _check_grid(grid, X.shape[1])
     oracle = FeatureOracle(X, grid.theta, chunk_bytes=chunk_bytes, cache_bytes=cache_bytes, A=A)
     out: list[LassoResult] = []
     warm = None
