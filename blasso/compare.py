@@ -350,7 +350,8 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, rng=seed, tol=tol)
     rep["gd"] = {"M": M, "penalty": penalty, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,
                  "n_iter": res.n_iter, "stop_reason": res.stop_reason, "wall_s": res.wall_s,
-                 "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1])}
+                 "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1]),
+                 "sign_flips": res.info["sign_flips"]}
     rep["convex"] = convex_info
     rep["gap_target"] = gap_target
     rep["_gd_result"] = res

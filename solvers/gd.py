@@ -256,6 +256,9 @@ class GDResult:
     params : dict
         alpha, penalty, step, lam, M, seed, tolerances.
     wall_s : float
+    info : dict
+        ``sign_flips``: units whose output weight changed sign (0 for Algorithm 1
+        with a small enough alpha; see :func:`choose_alpha`).
     """
 
     a: np.ndarray
@@ -378,6 +381,7 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
         _, _, _, _, a, W = _check_problem(X, y, lam, penalty, a0, W0)
         a, W = a.copy(), W.copy()
     M = a.shape[0]
+    sign0 = np.sign(a)
     if X_test is not None:
         X_test = check_X(X_test, name="X_test")
         y_test = check_y(y_test, X_test.shape[0], name="y_test")
@@ -469,7 +473,7 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
         raise BlassoInputError(f"GD diverged (non-finite parameters); lower alpha={alpha:g}")
     return GDResult(a=a, W=W, F=fit + _penalty_value(a, nw, lam, penalty), J=fit + lam * float(np.abs(a) @ nw),
                     n_iter=k, stop_reason=stop, trace=out_trace, trajectory=out_traj, params=params,
-                    wall_s=wall)
+                    wall_s=wall, info={"sign_flips": int(np.count_nonzero(np.sign(a) * sign0 < 0))})
 
 
 def choose_alpha(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", rng=0, init=None,
@@ -478,8 +482,11 @@ def choose_alpha(X, y, lam: float, M: int | None = None, *, penalty: str = "l1",
 
     Every candidate runs ``probe_iter`` iterations from the same initialisation
     (the one :func:`run_gd` would use with this ``rng``).  A candidate is
-    *stable* when it does not diverge and its final J is within 1% of the
-    smallest J on its trace (no late blow-up or oscillation).  The stable
+    *stable* when it does not diverge, no output weight ``a_j`` changed sign
+    (with a small enough alpha eq. (11) keeps every sign, as the paper's
+    analysis assumes; a too large alpha can jump a unit across 0), and its
+    final J is within 1% of the smallest J on its trace (no late blow-up or
+    oscillation).  The stable
     candidate with the smallest final J wins (ties: the larger alpha).
 
     Why: the paper fixes no alpha; eq. (11) caps every step at ``alpha / 2``,
@@ -506,7 +513,7 @@ def choose_alpha(X, y, lam: float, M: int | None = None, *, penalty: str = "l1",
             probe[alpha] = None
             continue
         J = r.trace["J"]
-        stable = bool(np.all(np.isfinite(J))) and J[-1] <= 1.01 * J.min()
+        stable = bool(np.all(np.isfinite(J))) and J[-1] <= 1.01 * J.min() and r.info["sign_flips"] == 0
         probe[alpha] = float(J[-1]) if stable else None
         if stable and (best is None or J[-1] < probe[best]):
             best = alpha

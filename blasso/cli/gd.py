@@ -107,6 +107,9 @@ def run(args, out) -> dict:
     idx = np.unique(np.linspace(0, len(tr["iter"]) - 1, 8).round().astype(int))
     out.print(format_table([[int(tr["iter"][i]), f"{tr['F'][i]:.8g}", f"{tr['J'][i]:.8g}", f"{tr['tv'][i]:.4g}",
                              int(tr["active"][i])] for i in idx], ["iter", "F", "J", "TV", "active"]))
+    if res.info["sign_flips"]:
+        out.print(f"WARNING: {res.info['sign_flips']} output weight(s) changed sign: alpha={s['alpha']:g} is too "
+                  "large for Algorithm 1's sign-preserving regime")
     if args.save:
         np.savez(args.save, a=res.a, W=res.W, **{f"trace_{k}": v for k, v in tr.items()},
                  traj_iter=res.trajectory["iter"], traj_a=res.trajectory["a"], traj_W=res.trajectory["W"])
@@ -115,6 +118,6 @@ def run(args, out) -> dict:
         **inst.sizes(), "lam": s["lam"], "M": args.M, "penalty": args.penalty, "step": args.step,
         "alpha": s["alpha"], "alpha_auto": s["alpha_probe"], "seed": s["seed"], "iters": args.iters,
         "n_iter": res.n_iter, "stop_reason": res.stop_reason, "F": res.F, "J_gd": res.J, "tv": nu.tv,
-        "active_units": int(tr["active"][-1]), "gd_wall_s": res.wall_s, "iters_per_s": res.iters_per_s,
+        "active_units": int(tr["active"][-1]), "sign_flips": res.info["sign_flips"], "gd_wall_s": res.wall_s, "iters_per_s": res.iters_per_s,
         "trace": {k: v for k, v in tr.items()}, "theta": nu.theta, "c": nu.c, "a": res.a, "W": res.W,
     }
