@@ -1,0 +1,85 @@
+"""``blasso gd`` and ``blasso compare`` in-process: JSON contract, numbers recomputed from the JSON, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from blasso import load_instance
+from blasso.cli import main
+from blasso.measure import Measure
+from blasso.objective import blasso_objective, network_objective
+
+
+@pytest.fixture(scope="module")
+def inst_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gd") / "inst.npz"
+    assert main(["make-instance", "--teacher", "paper", "--n", "50", "--d", "2", "--m", "2", "--basis", "canonical",
+                 "--seed", "2", "--lam", "0.001", "--out", str(path), "--quiet"]) == 0
+    return path
+
+
+def test_gd_json_recomputes(inst_file, tmp_path, capsys):
+    out = tmp_path / "gd.json"
+    assert main(["gd", "--instance", str(inst_file), "--M", "10", "--iters", "3000", "--alpha", "1",
+                 "--seed", "4", "--json", str(out), "--save", str(tmp_path / "run.npz")]) == 0
+    rep = json.loads(out.read_text())
+    for key in ("command", "version", "status", "wall_s", "n", "d", "J_gd", "F", "n_iter", "stop_reason", "alpha",
+                "trace", "a", "W", "theta", "c", "iters_per_s", "sign_flips"):
+        assert key in rep, key
+    assert rep["command"] == "gd" and rep["n_iter"] == 3000 and rep["alpha"] == 1.0 and rep["lam"] == 0.001
+    inst = load_instance(inst_file)
+    a, W = np.array(rep["a"]), np.array(rep["W"])
+    # J of the final network recomputed independently from (a, W)
+    assert rep["J_gd"] == pytest.approx(network_objective(a, W, inst.X, inst.y, 0.001, "l1"), rel=1e-10)
+    nu = Measure(np.array(rep["theta"]), np.array(rep["c"]))        # atoms pruned at 1e-6 max|c|
+    assert blasso_objective(nu, inst.X, inst.y, 0.001) == pytest.approx(rep["J_gd"], rel=1e-4)
+    assert rep["trace"]["iter"][0] == 0 and rep["trace"]["iter"][-1] == 3000
+    saved = np.load(tmp_path / "run.npz")
+    np.testing.assert_allclose(saved["a"], a)
+    assert saved["traj_W"].shape[1:] == (10, 2)
+    assert f"{rep['J_gd']:.10g}" in capsys.readouterr().out
+
+
+def test_gd_l2_penalty_reports_F_l2(inst_file, tmp_path):
+    out = tmp_path / "gd2.json"
+    assert main(["gd", "--instance", str(inst_file), "--M", "6", "--iters", "500", "--alpha", "0.5",
+                 "--penalty", "l2", "--quiet", "--json", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    inst = load_instance(inst_file)
+    a, W = np.array(rep["a"]), np.array(rep["W"])
+    assert rep["F"] == pytest.approx(network_objective(a, W, inst.X, inst.y, 0.001, "l2"), rel=1e-10)
+    assert rep["J_gd"] == pytest.approx(network_objective(a, W, inst.X, inst.y, 0.001, "l1"), rel=1e-10)
+
+
+def test_compare_json_contract(inst_file, tmp_path, capsys):
+    out = tmp_path / "cmp.json"
+    assert main(["compare", "--instance", str(inst_file), "--M", "20", "--iters", "20000", "--grid-size", "720",
+                 "--refine-rounds", "2", "--json", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    for key in ("J_gd", "J_convex", "objective_gap", "matched", "unmatched_mass", "distance", "verdict",
+                "reasons", "gd", "convex", "convex_theta", "convex_c", "tolerances"):
+        assert key in rep, key
+    assert rep["verdict"] in ("same-measure", "different-measure", "inconclusive")
+    inst = load_instance(inst_file)
+    ref = Measure(np.array(rep["convex_theta"]), np.array(rep["convex_c"]))
+    assert blasso_objective(ref, inst.X, inst.y, 0.001) == pytest.approx(rep["J_convex"], rel=1e-10)
+    assert rep["objective_gap"] == pytest.approx(rep["J_gd"] - rep["J_convex"], abs=1e-15)
+    assert rep["J_convex"] <= rep["convex"]["J_grid"]
+    printed = capsys.readouterr().out
+    assert "remaining gap" in printed and "verdict:" in printed
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["gd", "--M", "0", "--d", "2", "--m", "2", "--n", "20"], 2),
+    (["gd", "--alpha", "-1", "--d", "2", "--m", "2", "--n", "20"], 2),
+    (["gd", "--alpha", "fast", "--d", "2", "--m", "2", "--n", "20"], 2),
+    (["gd", "--step", "constant", "--alpha", "auto", "--d", "2", "--m", "2", "--n", "20"], 2),
+    (["compare", "--lam", "-1", "--d", "2", "--m", "2", "--n", "20"], 2),
+])
+def test_cli_bad_inputs(argv, code, tmp_path, capsys):
+    assert main(argv + ["--json", str(tmp_path / "e.json")]) == code
+    rep = json.loads((tmp_path / "e.json").read_text())
+    assert rep["status"] == "error" and "input error" in rep["error"]
+    with pytest.raises(SystemExit):
+        main(["gd", "--penalty", "l3"])
