@@ -30,6 +30,8 @@ COMMAND_MODULES = [
     "demo",
     "gd",
     "compare",
+    "reproduce",
+    "certify",
 ]
 
 
