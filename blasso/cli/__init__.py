@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "gd",
     "compare",
     "reproduce",
+    "reproduce",
     "certify",
 ]
 
