@@ -31,7 +31,6 @@ COMMAND_MODULES = [
     "gd",
     "compare",
     "reproduce",
-    "reproduce",
     "certify",
 ]
 
