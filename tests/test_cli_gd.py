@@ -83,3 +83,25 @@ def test_cli_bad_inputs(argv, code, tmp_path, capsys):
     assert rep["status"] == "error" and "input error" in rep["error"]
     with pytest.raises(SystemExit):
         main(["gd", "--penalty", "l3"])
+
+
+def test_reproduce_fig1_and_fig3_small(tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["reproduce", "fig1", "--out", str(out), "--iters", "20000", "--grid-size", "720",
+                 "--json", str(tmp_path / "r.json")]) == 0
+    summ = json.loads((out / "fig1.json").read_text())
+    assert (out / "fig1.png").stat().st_size > 10000
+    from blasso import make_instance
+    inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=0, basis="canonical")
+    ref = Measure(np.array(summ["convex_theta"]), np.array(summ["convex_c"]))
+    assert blasso_objective(ref, inst.X, inst.y, 1e-3) == pytest.approx(summ["J_convex"], rel=1e-10)
+    assert summ["J_gd"] >= summ["J_convex"] * (1 - 1e-6)       # GD cannot beat the optimum (up to J* bound)
+    assert len(summ["claims"]) == 3 and "claim" in summ["claims"][-1]
+    assert main(["reproduce", "fig3", "--out", str(out), "--iters", "3000", "--grid-size", "300", "--quiet"]) == 0
+    s3 = json.loads((out / "fig3.json").read_text())
+    assert (out / "fig3.png").exists() and s3["M"] == 10 and len(s3["trace"]["J_l1"]) == len(s3["trace"]["iter"])
+    # at iteration 0 both runs share the initialisation: same J, different F (L2 penalty of unbalanced units)
+    assert s3["trace"]["J_l1"][0] == pytest.approx(s3["trace"]["J_l2"][0], rel=1e-14)
+    assert s3["trace"]["F_l2"][0] > s3["trace"]["F_l1"][0]
+    printed = capsys.readouterr().out
+    assert "fig1.png" in printed and "fig3.png" in printed
