@@ -190,15 +190,17 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
                "J_convex": ref.J, "J_grid": ref.J_grid, "convex_atoms": len(ref.measure), "test_loss_convex": test_ref,
                "runs": runs, "claim_holds": holds, "claims": claims}
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
     for M, r in runs.items():
         it = np.maximum(r["trace"]["iter"], 1)
-        axes[0].loglog(it, r["trace"]["J"] - 0.0 * ref.J, label=f"M={M}")
-        axes[1].loglog(it, r["trace"]["test_loss"], label=f"M={M}")
+        axes[0].loglog(it, r["trace"]["J"], label=f"M={M}")
+        axes[1].loglog(it, np.maximum(r["trace"]["J"] / ref.J - 1, 1e-12), label=f"M={M}")
+        axes[2].loglog(it, r["trace"]["test_loss"], label=f"M={M}")
     axes[0].axhline(ref.J, color="k", ls="--", lw=1, label="convex J*")
-    axes[1].axhline(test_ref, color="k", ls="--", lw=1, label="convex optimum")
+    axes[2].axhline(test_ref, color="k", ls="--", lw=1, label="convex optimum")
     axes[0].set_title("training objective J")
-    axes[1].set_title("test loss 1/2 E(f - f°)^2")
+    axes[1].set_title("relative gap J / J_convex - 1")
+    axes[2].set_title("test loss 1/2 E(f - f°)^2")
     for ax in axes:
         ax.set_xlabel("iteration")
         ax.legend(fontsize=8)
