@@ -75,7 +75,8 @@ class CellProjection:
         ``||Proj_K(v)||`` = sup of ``<theta, v>`` over the unit vectors of the cell
         (0 when the projection vanishes, i.e. ``v`` is in the polar cone).
     theta : ndarray (d,) or None
-        The maximiser ``Proj_K(v) / ||Proj_K(v)||`` (None when the value is 0).
+        The maximiser ``Proj_K(v) / ||Proj_K(v)||`` (None when the value is 0
+        up to rounding, ``<= 1e-12 ||v||``).
     active : ndarray of int
         Walls with a positive multiplier (the walls the maximiser lies on).
     """
@@ -110,7 +111,8 @@ def project_onto_cell(v: np.ndarray, X: np.ndarray, pattern: np.ndarray,
     lam = np.maximum(lam, 0.0)
     proj = v - Bt @ lam
     val = float(np.linalg.norm(proj))
-    theta = proj / val if val > 0 else None
+    # a projection at rounding level of ||v|| is 0: no meaningful maximiser
+    theta = proj / val if val > 1e-12 * float(np.linalg.norm(v)) else None
     return CellProjection(val, theta, idx[lam > 0])
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "sup_exact_circle",
     "sup_exact_sphere3",
     "sup_branch_and_bound",
+    "cap_upper_bounds",
     "sup_abs_eta",
 ]
 
@@ -471,6 +472,36 @@ class _BnB:
                 val = min(cs, project_onto_cell(sgn * V[j], X, pat, walls=cidx).value)
             running = max(running, val)
         return running
+
+
+def cap_upper_bounds(p, X, centres, radii, *, exclude_patterns=None, kmax: int = 6) -> np.ndarray:
+    """Rigorous upper bounds of ``sup |eta_p|`` on spherical caps (the branch-and-bound bound).
+
+    Parameters
+    ----------
+    p : array_like (n,)
+    X : array_like (n, d)
+    centres : array_like (B, d)
+        Unit centres of the caps.
+    radii : array_like (B,)
+        Angular radii in [0, pi].
+    exclude_patterns : bool array (k, n), optional
+        Cells left out (``-inf`` for a cap inside them).
+
+    Returns
+    -------
+    ndarray (B,)
+        Bounds without the safety margin (add :func:`safety_margin`).
+    """
+    X = check_X(X)
+    p = check_vector(p, X.shape[0], name="p")
+    U = normalize(np.atleast_2d(np.asarray(centres, dtype=np.float64)))
+    r = np.asarray(radii, dtype=np.float64).reshape(-1)
+    if r.shape[0] != U.shape[0] or np.any(~np.isfinite(r)) or np.any(r < 0):
+        raise BlassoInputError("radii must be finite, >= 0, one per centre")
+    r = np.minimum(np.pi, r * (1 + 1e-12) + 1e-15)
+    ub, _ = _BnB(p, X, _as_keys(exclude_patterns), kmax).bounds(U, r, -np.inf)
+    return ub
 
 
 def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time_budget: float = 30.0,
