@@ -17,7 +17,7 @@ from certificates.dual import basis_pursuit_certificate, dual_path, vanishing_de
 def bp_case():
     inst = make_instance(teacher="paper", n=30, d=2, m=2, seed=4)
     grid = make_grid("equiangular", 120, 2, oracle_atoms=inst.teacher_measure().theta)
-    return inst, grid, basis_pursuit_certificate(inst.X, inst.y, grid)
+    return inst, grid, basis_pursuit_certificate(inst.X, inst.y, grid, slack_rel=1e-10)
 
 
 def test_p0_satisfies_grid_kkt_of_basis_pursuit(bp_case):
