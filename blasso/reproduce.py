@@ -37,23 +37,14 @@ __all__ = ["FIGURES", "fig1", "fig2", "fig3", "reproduce"]
 FIGURES = ("fig1", "fig2", "fig3")
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    return obj
+def _finish(fig, out_dir: Path, name: str, summary: dict) -> dict:
+    """Save the figure as ``name.png``, close it, write ``name.json``; return the summary."""
+    from .cli._common import to_jsonable
 
-
-def _write(out_dir: Path, name: str, summary: dict) -> None:
-    (out_dir / f"{name}.json").write_text(json.dumps(_jsonable(summary), indent=1) + "\n")
+    fig.savefig(out_dir / f"{name}.png", dpi=120, bbox_inches="tight")
+    _plt().close(fig)
+    (out_dir / f"{name}.json").write_text(json.dumps(to_jsonable(summary), indent=1) + "\n")
+    return summary
 
 
 def _plt():
@@ -61,6 +52,12 @@ def _plt():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def _label(axes) -> None:
+    for ax in axes:
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=8)
 
 
 def _reference(inst, lam, grid_size, say):
@@ -141,10 +138,7 @@ def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int =
     ax.set_aspect("equal")
     ax.set_title(f"Fig. 1: units a_j w_j, d=2, m=2, M={M}, n=100, lam={lam:g}")
     ax.legend(loc="lower left", fontsize=8)
-    fig.savefig(out_dir / "fig1.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    _write(out_dir, "fig1", summary)
-    return summary
+    return _finish(fig, out_dir, "fig1", summary)
 
 
 # ----------------------------------------------------------------------------- Fig. 2
@@ -201,14 +195,9 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
     axes[0].set_title("training objective J")
     axes[1].set_title("relative gap J / J_convex - 1")
     axes[2].set_title("test loss 1/2 E(f - f°)^2")
-    for ax in axes:
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=8)
+    _label(axes)
     fig.suptitle(f"Fig. 2: m=d=5, n=100, lam={lam:g}, seed {seed}")
-    fig.savefig(out_dir / "fig2.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    _write(out_dir, "fig2", summary)
-    return summary
+    return _finish(fig, out_dir, "fig2", summary)
 
 
 # ----------------------------------------------------------------------------- Fig. 3
@@ -264,13 +253,9 @@ def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int =
         ax.loglog(it, r.trace["J"], "--", label="J of the measure")
         ax.axhline(ref.J, color="k", ls=":", lw=1, label="convex J*")
         ax.set_title(f"{pen} penalty, M={M}")
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=8)
+    _label(axes)
     fig.suptitle(f"Fig. 3: L1 vs L2 penalty, m=d=5, n=100, lam={lam:g}, alpha={alpha:g}, seed {seed}")
-    fig.savefig(out_dir / "fig3.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    _write(out_dir, "fig3", summary)
-    return summary
+    return _finish(fig, out_dir, "fig3", summary)
 
 
 def reproduce(which: str, out_dir, **kw) -> dict:
