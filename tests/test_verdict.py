@@ -1,0 +1,121 @@
+"""Conditions (10) verdicts and the certified bracket for J*, checked independently."""
+
+import numpy as np
+import pytest
+
+from blasso.instance import Instance, make_instance
+from blasso.sphere import Grid, equiangular_grid, fibonacci_grid, random_sphere
+from blasso.validation import BlassoInputError
+from certificates.cells import activation_pattern
+from certificates.verdict import certify_instance, check_conditions
+from solvers.lasso_cvxpy import solve_grid_lasso
+
+
+def _eta_by_hand(p, X, T):
+    """eta_p(theta) = (1/n) sum_i p_i relu(<theta, x_i>), written out independently."""
+    T = np.atleast_2d(T)
+    return np.array([sum(pi * max(0.0, float(t @ xi)) for pi, xi in zip(p, X)) / len(p) for t in T])
+
+
+def _dense_check_certified(res, inst, dense):
+    """Independent check of a certified verdict on a dense set of directions."""
+    p = res.pre.p
+    vals = np.abs((np.maximum(dense @ inst.X.T, 0.0) @ p) / inst.n)
+    assert vals.max() <= 1 + 1e-12  # |eta_V| <= 1 everywhere sampled
+    off = ~np.any(np.all(activation_pattern(inst.X, dense)[:, None, :] == res.pre.patterns[None], axis=2), axis=1)
+    assert vals[off].max() <= 1 - res.margin + 1e-12  # the rigorous bound holds off the atom cells
+    np.testing.assert_allclose(_eta_by_hand(p, inst.X, res.pre.theta), res.pre.signs, atol=1e-12)
+
+
+def test_certified_teacher_d2():
+    inst = make_instance(teacher="paper", n=50, d=2, m=1, seed=0)
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
+    assert res.verdict == "certified", res.reason
+    assert res.margin > 1e-3  # measured 3.5e-3
+    _dense_check_certified(res, inst, equiangular_grid(200000))
+
+
+def test_certified_mixed_sign_teacher_d3():
+    inst = make_instance(teacher="mixed-signs", n=100, d=3, m=2, seed=3)
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
+    assert res.verdict == "certified", res.reason
+    assert res.margin > 1e-5  # measured 5.0e-5
+    _dense_check_certified(res, inst, fibonacci_grid(100000))
+    # the margin curve is a valid bracket and improves away from the support
+    lo = [c["margin_lo"] for c in res.curve]
+    hi = [c["margin_hi"] for c in res.curve]
+    assert all(a <= b + 1e-12 for a, b in zip(lo, hi))
+    assert hi[-1] > 0.05
+
+
+def test_fails_with_confirmed_violating_direction():
+    inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=0)
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
+    assert res.verdict == "fails"
+    th = res.violating_theta
+    val = _eta_by_hand(res.pre.p, inst.X, th)[0]
+    assert abs(val) > 1 + 1e-3  # measured 1.01448
+    assert abs(val - res.violating_eta) < 1e-12
+    # the direction is off the support and outside every atom cell
+    assert np.min(np.arccos(np.clip(res.pre.theta @ th, -1, 1))) > 0.1
+    assert not np.any(np.all(activation_pattern(inst.X, th) == res.pre.patterns, axis=1))
+    assert res.sup.lo <= abs(val) + 1e-12 <= res.sup.hi + 1e-12
+
+
+def test_fails_when_two_atoms_share_a_cell():
+    inst = make_instance(teacher="near-duplicate", n=30, d=3, m=2, seed=0, dup_angle=1e-3)
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=2)
+    assert res.verdict == "fails" and "inconsistent" in res.reason
+    assert res.violating_theta is None
+
+
+def test_inconclusive_when_an_atom_sits_on_a_hyperplane():
+    inst = make_instance(teacher="paper", n=20, d=2, m=1, seed=0)
+    X = inst.X.copy()
+    th = inst.teacher_measure().theta[0]
+    X[0] = np.array([-th[1], th[0]])  # x_0 orthogonal to the atom
+    inst2 = Instance(X=X, y=inst.y, teacher_W=inst.teacher_W, teacher_a=inst.teacher_a)
+    res = check_conditions(inst2.X, inst2.teacher_measure(), time_budget=1)
+    assert res.verdict == "inconclusive" and "Assumption 4.3" in res.reason
+
+
+def _nested(kind, d, fine, step):
+    T = equiangular_grid(fine) if kind == "equi" else random_sphere(fine, d, np.random.default_rng(1))
+    return Grid(theta=T[::step].copy(), kind="coarse"), Grid(theta=T, kind="fine")
+
+
+@pytest.mark.parametrize("teacher,d,lam,seed", [("paper", 2, 1e-2, 0), ("mixed-signs", 2, 3e-2, 1),
+                                                ("paper", 3, 1e-2, 2), ("mixed-signs", 3, 5e-3, 3)])
+def test_bracket_contains_a_much_finer_grid_objective(teacher, d, lam, seed):
+    inst = make_instance(teacher=teacher, n=40, d=d, m=2, seed=seed)
+    coarse, fine = _nested("equi" if d == 2 else "rand", d, 8000 if d == 2 else 4000, 40 if d == 2 else 20)
+    rep = certify_instance(inst, lam=lam, grid=coarse, time_budget=4)
+    J_fine = solve_grid_lasso(inst.X, inst.y, lam, fine, solver="CLARABEL").objective
+    assert rep.bracket_lo <= J_fine + 1e-9  # rigorous lower bound (continuous J* <= J_fine)
+    assert J_fine <= rep.bracket_hi + 1e-9  # the fine grid contains the coarse one
+    assert rep.bracket_lo < rep.bracket_hi
+    assert (rep.bracket_hi - rep.bracket_lo) / rep.bracket_hi < 0.2  # not a vacuous bracket (measured <= 0.12)
+
+
+def test_bracket_for_basis_pursuit_value():
+    inst = make_instance(teacher="paper", n=30, d=2, m=2, seed=5)
+    coarse, fine = _nested("equi", 2, 12000, 60)
+    rep = certify_instance(inst, lam=0.0, grid=coarse, time_budget=3)
+    from certificates.dual import basis_pursuit_certificate
+    tv_fine = basis_pursuit_certificate(inst.X, inst.y, fine).value
+    assert rep.bracket_lo <= tv_fine + 1e-7 <= rep.bracket_hi + 2e-7
+    d = rep.to_dict()
+    for key in ("verdict", "reason", "sup_eta_lo", "sup_eta_hi", "eta_V_sup_lo", "eta_V_sup_hi", "margin",
+                "violating_theta", "bracket_lo", "bracket_hi"):
+        assert key in d
+
+
+def test_bad_inputs():
+    inst = make_instance(teacher="paper", n=20, d=2, m=1, seed=0)
+    bare = Instance(X=inst.X, y=inst.y)
+    with pytest.raises(BlassoInputError, match="teacher"):
+        certify_instance(bare, target="teacher")
+    with pytest.raises(BlassoInputError, match=">= 0"):
+        certify_instance(inst, lam=-1.0)
+    with pytest.raises(BlassoInputError, match="target must be"):
+        certify_instance(inst, target="student", grid_size=50)
