@@ -42,7 +42,6 @@ the cells of the target's atoms, where ``eta`` is handled exactly.
 
 from __future__ import annotations
 
-import heapq  # noqa: F401  (kept for readers: the queue is an array argmax)
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -282,13 +281,17 @@ def _circle_scan(p, X, E, keys, skip: int | None):
     return best, arg, pats, degenerate
 
 
+def _checked(p, X, d: int, who: str):
+    X = check_X(X)
+    if X.shape[1] != d:
+        raise BlassoInputError(f"{who} needs d = {d}; got d = {X.shape[1]}")
+    return check_vector(p, X.shape[0], name="p"), X
+
+
 def sup_exact_circle(p, X, *, exclude_patterns=None) -> SupBracket:
     """Exact ``sup |eta_p|`` over the circle (d = 2) by sorting the 2n breakpoints."""
     t0 = time.perf_counter()
-    X = check_X(X)
-    if X.shape[1] != 2:
-        raise BlassoInputError(f"sup_exact_circle needs d = 2; got d = {X.shape[1]}")
-    p = check_vector(p, X.shape[0], name="p")
+    p, X = _checked(p, X, 2, "sup_exact_circle")
     best, arg, _, degenerate = _circle_scan(p, X, np.eye(2), _as_keys(exclude_patterns), None)
     return _exact_result(p, X, best, arg, "exact-circle", degenerate, t0)
 
@@ -314,10 +317,7 @@ def _plane_basis(x: np.ndarray) -> np.ndarray:
 def sup_exact_sphere3(p, X, *, exclude_patterns=None) -> SupBracket:
     """Exact ``sup |eta_p|`` over S^2 by enumerating the arrangement of great circles."""
     t0 = time.perf_counter()
-    X = check_X(X)
-    if X.shape[1] != 3:
-        raise BlassoInputError(f"sup_exact_sphere3 needs d = 3; got d = {X.shape[1]}")
-    p = check_vector(p, X.shape[0], name="p")
+    p, X = _checked(p, X, 3, "sup_exact_sphere3")
     keys = _as_keys(exclude_patterns)
     n = X.shape[0]
     xn = np.linalg.norm(X, axis=1)

@@ -33,25 +33,15 @@ def _problem(d, n, seed):
     return p, X
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_exact_circle_matches_dense_evaluation(seed):
-    p, X = _problem(2, 40, seed)
-    res = sup_exact_circle(p, X)
-    dense = np.abs(eta(p, X, DENSE2)).max()
+@pytest.mark.parametrize("d,seed", [(2, 0), (2, 1), (2, 2), (3, 0), (3, 1), (3, 2)])
+def test_exact_sup_matches_dense_evaluation_and_branch_and_bound(d, seed):
+    p, X = _problem(d, 40 if d == 2 else 25, seed)
+    res = (sup_exact_circle if d == 2 else sup_exact_sphere3)(p, X)
+    dense = np.abs(eta(p, X, DENSE2 if d == 2 else DENSE3)).max()
     L = lipschitz_constant(p, X)
     assert res.hi >= dense  # an upper bound
-    assert res.hi - dense <= L * np.pi / N2 + 2 * res.safety  # and equal within the resolution
+    assert res.hi - dense <= L * (np.pi / N2 if d == 2 else H3) + 2 * res.safety  # equal within the resolution
     assert abs(abs(eta(p, X, res.theta_lo[None])[0]) - res.lo) < 1e-14
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_exact_sphere3_matches_dense_and_branch_and_bound(seed):
-    p, X = _problem(3, 25, seed)
-    res = sup_exact_sphere3(p, X)
-    dense = np.abs(eta(p, X, DENSE3)).max()
-    L = lipschitz_constant(p, X)
-    assert res.hi >= dense
-    assert res.hi - dense <= L * H3
     bb = sup_branch_and_bound(p, X, tol=1e-8, time_budget=20)
     assert bb.stopped == "converged"
     # two independent rigorous methods agree

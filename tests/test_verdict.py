@@ -27,20 +27,16 @@ def _dense_check_certified(res, inst, dense):
     np.testing.assert_allclose(_eta_by_hand(p, inst.X, res.pre.theta), res.pre.signs, atol=1e-12)
 
 
-def test_certified_teacher_d2():
-    inst = make_instance(teacher="paper", n=50, d=2, m=1, seed=0)
+@pytest.mark.parametrize("teacher,n,d,m,seed,min_margin,dense", [
+    ("paper", 50, 2, 1, 0, 1e-3, equiangular_grid(200000)),       # measured margin 3.5e-3
+    ("mixed-signs", 100, 3, 2, 3, 1e-5, fibonacci_grid(100000)),  # measured margin 5.0e-5
+])
+def test_certified_teacher(teacher, n, d, m, seed, min_margin, dense):
+    inst = make_instance(teacher=teacher, n=n, d=d, m=m, seed=seed)
     res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
     assert res.verdict == "certified", res.reason
-    assert res.margin > 1e-3  # measured 3.5e-3
-    _dense_check_certified(res, inst, equiangular_grid(200000))
-
-
-def test_certified_mixed_sign_teacher_d3():
-    inst = make_instance(teacher="mixed-signs", n=100, d=3, m=2, seed=3)
-    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
-    assert res.verdict == "certified", res.reason
-    assert res.margin > 1e-5  # measured 5.0e-5
-    _dense_check_certified(res, inst, fibonacci_grid(100000))
+    assert res.margin > min_margin
+    _dense_check_certified(res, inst, dense)
     # the margin curve is a valid bracket and improves away from the support
     lo = [c["margin_lo"] for c in res.curve]
     hi = [c["margin_hi"] for c in res.curve]
