@@ -38,6 +38,7 @@ import time
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 
 from blasso.features import feature_matrix, iter_feature_chunks
 from blasso.sphere import Grid
@@ -146,6 +147,9 @@ class FeatureOracle:
         return out
 
 
+_potrf, _potrs = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
+
+
 def _face_direction(Q: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
     """Newton direction ``-Q^{-1} g`` on a sign face, or a descent ray if ``Q`` is singular.
 
@@ -153,13 +157,13 @@ def _face_direction(Q: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
     quadratic; False when ``d`` is a null-space ray along which the quadratic
     decreases without bound (the caller must stop at a sign change).
     """
-    try:
-        factor = scipy.linalg.cho_factor(Q, lower=True, check_finite=False)
-        diag = np.abs(np.diag(factor[0]))
+    L, info = _potrf(Q, lower=1, clean=1, overwrite_a=0)
+    if info == 0:
+        diag = np.abs(np.diag(L))
         if diag.min() ** 2 > 1e-13 * diag.max() ** 2:
-            return -scipy.linalg.cho_solve(factor, g, check_finite=False), True
-    except np.linalg.LinAlgError:
-        pass
+            x, info = _potrs(L, g, lower=1)
+            if info == 0:
+                return -x, True
     w, V = np.linalg.eigh(Q)
     cut = 1e-12 * max(w[-1], 0.0)
     null = w <= cut
@@ -206,27 +210,19 @@ def active_set_lasso(B: np.ndarray, y: np.ndarray, lam: float, c0: np.ndarray | 
     """
     n, m = B.shape
     c = np.zeros(m) if c0 is None else np.array(c0, dtype=np.float64)
-    active = c != 0
-    sign = np.sign(c)
     max_steps = 20 * m + 200 if max_steps is None else max_steps
     BT = np.ascontiguousarray(B.T)
-
-    def gradient() -> np.ndarray:
-        S = np.flatnonzero(active)
-        return BT @ (BT[S].T @ c[S] - y) / n
-
-    grad = gradient()
-    face_ok = not active.any()
+    S = np.flatnonzero(c)          # active coordinates, their values and signs
+    cS, s = c[S], np.sign(c[S])
+    BS = BT[S]
+    res = BS.T @ cS - y            # minus the residual
+    face_ok = S.size == 0
     thresh = lam * (1.0 + eps)
     steps = 0
     while steps < max_steps:
         if not face_ok:
             steps += 1
-            S = np.flatnonzero(active)
-            s = sign[S]
-            BS = BT[S]
-            d, full = _face_direction(BS @ BS.T / n, grad[S] + lam * s)
-            cS = c[S]
+            d, full = _face_direction(BS @ BS.T / n, BS @ res / n + lam * s)
             # coordinates moving against their sign reach zero at t = -c/d (t = 0 for a
             # newly added coordinate whose Newton direction has the wrong sign)
             moving = s * d < 0
@@ -234,28 +230,28 @@ def active_set_lasso(B: np.ndarray, y: np.ndarray, lam: float, c0: np.ndarray | 
             t_hit[moving] = np.maximum(-cS[moving] / d[moving], 0.0)
             t = float(t_hit.min())
             if full and t >= 1.0:
-                c[S] = cS + d
+                cS = cS + d
                 face_ok = True
             elif np.isfinite(t):
-                c[S] = cS + t * d
-                crossed = (t_hit <= t) | (np.sign(c[S]) != s)
-                c[S[crossed]] = 0.0
-                active[S[crossed]] = False
-                sign[S[crossed]] = 0.0
+                cS = cS + t * d
+                keep = (t_hit > t) & (np.sign(cS) == s)
+                S, cS, s, BS = S[keep], cS[keep], s[keep], BS[keep]
+                face_ok = S.size == 0
             else:  # a ray without sign change would make the objective unbounded: impossible
                 raise SolverError("active-set LASSO: unbounded face direction (non-finite data?)")
-            grad = gradient()
-            if not active.any():
-                face_ok = True
+            res = BS.T @ cS - y
             continue
+        grad = BT @ res / n
         viol = np.abs(grad)
-        viol[active] = 0.0
+        viol[S] = 0.0
         j = int(np.argmax(viol))
         if viol[j] <= thresh:
             break
-        active[j] = True
-        sign[j] = -np.sign(grad[j])
+        S, cS, s = np.append(S, j), np.append(cS, 0.0), np.append(s, -np.sign(grad[j]))
+        BS = np.vstack([BS, BT[j]])
         face_ok = False
+    c[:] = 0.0
+    c[S] = cS
     return c, steps
 
 
