@@ -115,3 +115,20 @@ def test_bad_inputs():
         certify_instance(inst, lam=-1.0)
     with pytest.raises(BlassoInputError, match="target must be"):
         certify_instance(inst, target="student", grid_size=50)
+
+
+def test_general_d_branch_and_bound_certifies_and_finds_a_hair_violation_near_an_atom():
+    # d = 4: no exact enumeration; the cap branch and bound decides both ways
+    ok = make_instance(teacher="mixed-signs", n=100, d=4, m=2, seed=1)
+    res = check_conditions(ok.X, ok.teacher_measure(), time_budget=30)
+    assert res.verdict == "certified" and res.sup.method == "branch-and-bound", res.reason
+    assert res.margin > 1e-7  # measured 1.4e-6
+    _dense_check_certified(res, ok, random_sphere(100000, 4, np.random.default_rng(0)))
+    bad = make_instance(teacher="mixed-signs", n=100, d=4, m=2, seed=0)
+    res = check_conditions(bad.X, bad.teacher_measure(), time_budget=30)
+    assert res.verdict == "fails"
+    val = _eta_by_hand(res.pre.p, bad.X, res.violating_theta)[0]
+    assert 1 + 1e-5 < abs(val) < 1 + 1e-3  # measured 1 + 7.0e-5: a hair
+    ang = np.min(np.arccos(np.clip(res.pre.theta @ res.violating_theta, -1, 1)))
+    assert ang < np.radians(3)  # measured 0.95 deg from the nearest atom
+    assert res.sup.lo <= res.sup.hi < abs(val) + 1e-6  # the rigorous bracket is tight around it
