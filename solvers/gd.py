@@ -343,7 +343,11 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
     max_iter : int
         Iteration cap.
     ftol : float
-        Stop when ``|F_k - F_{k - check_every}| <= ftol * |F_k|`` (0 = off).
+        Stop when the smallest F seen at the checks did not improve by more than
+        ``ftol * |F_k|`` over the last ``check_every`` iterations (0 = off).  For
+        a decreasing F this is ``F_{k - check_every} - F_k <= ftol |F_k|``; it also
+        stops runs that oscillate without progress (a too large alpha in the
+        local phase).
     gtol : float
         Stop when the step norm over alpha, ``||(eta g, eta h)|| / alpha``, is
         ``<= gtol`` (0 = off).  For plain GD this is the gradient norm; for
@@ -437,7 +441,7 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
             traj["W"].append(W.copy())
 
     stop = "max_iter"
-    F_prev = None
+    F_best = None   # smallest F seen at a check
     k = 0
     with np.errstate(over="ignore", invalid="ignore"):
         while True:
@@ -463,12 +467,12 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
                     stop = "target"
                 elif gtol > 0 and gnorm <= gtol:
                     stop = "gtol"
-                elif ftol > 0 and F_prev is not None and abs(F_prev - F) <= ftol * abs(F):
+                elif ftol > 0 and F_best is not None and F_best - min(F, F_best) <= ftol * abs(F):
                     stop = "ftol"
                 elif callback is not None and callback({"iter": k, "F": F, "J": J, "grad_norm": gnorm,
                                                         "elapsed_s": time.perf_counter() - t0}):
                     stop = "callback"
-                F_prev = F
+                F_best = F if F_best is None else min(F_best, F)
                 if stop != "max_iter":
                     break
             if k >= max_iter:

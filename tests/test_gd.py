@@ -214,3 +214,14 @@ def test_bad_inputs():
         run_gd(X, y, -1.0, 4)
     with pytest.raises(BlassoInputError, match="diverged"):
         run_gd(X, 1e6 * y, 0.01, 4, step="constant", alpha=1e3, max_iter=2000)
+
+
+def test_ftol_stops_an_oscillating_run():
+    """Paper instance, M = 5, alpha = 2: the run stalls at J ~ 0.031 with F oscillating at ~1e-6
+    (relative); the best-F criterion stops it, while the M = 100 run keeps improving."""
+    from blasso.instance import paper_instance
+    inst = paper_instance(0, 1e-3)
+    r = run_gd(inst.X, inst.y, 1e-3, 5, alpha=2.0, max_iter=100000, ftol=1e-7, rng=0)
+    assert r.stop_reason == "ftol" and r.n_iter <= 10000
+    F = r.trace["F"]
+    assert F[-1] >= F.min() * (1 - 1e-7)

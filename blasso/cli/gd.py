@@ -43,7 +43,7 @@ def add_gd_arguments(p, *, iters: int, alpha: str = "auto", ftol: float = 0.0) -
     g.add_argument("--init-seed", type=int, default=None,
                    help="seed of the initial directions (default: --seed)")
     g.add_argument("--ftol", type=float, default=ftol,
-                   help=f"stop when F changes by < ftol (relative) over --check-every iterations (default {ftol:g}; 0 off)")
+                   help=f"stop when the best F improves by < ftol (relative) over --check-every iterations (default {ftol:g}; 0 off)")
     g.add_argument("--gtol", type=float, default=0.0, help="stop when ||eta * grad|| / alpha <= gtol (default 0 = off)")
     g.add_argument("--check-every", type=int, default=1000, help="iterations between stopping checks (default 1000)")
 
