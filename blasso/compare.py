@@ -50,7 +50,8 @@ from .objective import blasso_objective
 from .sphere import geodesic_distance, random_sphere
 from .validation import BlassoInputError, check_lam, check_X, check_y
 
-__all__ = ["VERDICTS", "Tolerances", "flat_distance", "match_atoms", "compare_measures"]
+__all__ = ["VERDICTS", "Tolerances", "flat_distance", "match_atoms", "compare_measures", "sphere_sup_oracle",
+           "gd_vs_convex"]
 
 VERDICTS = ("same-measure", "different-measure", "inconclusive")
 
@@ -293,15 +294,50 @@ def _verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances) 
     return "inconclusive", reasons
 
 
+def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=0):
+    """A ``sup_oracle`` for :func:`solvers.refine.convex_reference` from :mod:`certificates.sup`.
+
+    Returns a function ``p -> (lo, hi, thetas)``: ``[lo, hi]`` brackets
+    ``sup |eta_p|`` over the whole sphere (``hi`` rigorous: exact enumeration
+    for d = 2, 3, branch and bound within ``time_budget`` seconds otherwise),
+    ``thetas`` are the distinct end points of a multi-start cell ascent
+    (``n_starts`` random starts) where ``|eta_p| > 1``.
+    """
+    from certificates.sup import cell_ascent, sup_abs_eta
+
+    from .validation import check_rng
+
+    X = check_X(X)
+    gen = check_rng(rng)
+
+    def oracle(p):
+        br = sup_abs_eta(p, X, time_budget=time_budget, rng=gen)
+        _, _, _, pts, vals = cell_ascent(p, X, random_sphere(n_starts, X.shape[1], gen))
+        pts = pts[vals > 1.0 + 1e-9]
+        if br.theta_lo is not None and br.lo > 1.0 + 1e-9:
+            pts = np.vstack([br.theta_lo[None, :], pts])
+        keep = []
+        for t in pts:                       # distinct directions only
+            if all(float(t @ u) < 1 - 1e-10 for u in keep):
+                keep.append(t)
+        return br.lo, br.hi, np.array(keep).reshape(-1, X.shape[1])
+    return oracle
+
+
 def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, penalty: str = "l1",
                  alpha: float | str = "auto", seed: int = 0, max_iter: int = 1_000_000,
                  gap_target: float = 1e-4, ftol: float = 1e-9, check_every: int = 1000,
-                 ref=None, lasso_solver: str = "FAST", refine_rounds: int = 6, tol: Tolerances | None = None,
-                 callback=None, progress=None) -> dict:
+                 ref=None, lasso_solver: str = "FAST", refine_rounds: int = 6, certify: bool = True,
+                 sup_budget: float = 20.0, tol: Tolerances | None = None, callback=None, progress=None) -> dict:
     """Convex ground truth, then Algorithm 1, then :func:`compare_measures`.
 
     The convex reference is :func:`solvers.refine.convex_reference` on ``grid``
-    (default: the ``auto`` grid of about ``grid_size`` directions).  GD stops
+    (default: the ``auto`` grid of about ``grid_size`` directions); with
+    ``certify`` its rounds also use :func:`sphere_sup_oracle` (rigorous sup of
+    ``|eta_p|`` over the sphere, ``sup_budget`` seconds of branch and bound per
+    round in d >= 4), which adds violating directions and yields a certified
+    lower bound ``J_lower``: the report then brackets J* and bounds the gap
+    from both sides.  GD stops
     at the first of: ``J(nu_k) <= J_convex (1 + gap_target)``; a relative
     change of F below ``ftol`` over ``check_every`` iterations (stalled);
     ``max_iter``.  ``alpha="auto"`` uses :func:`solvers.gd.choose_alpha`.
@@ -326,15 +362,17 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
         if grid is None:
             grid = make_grid("auto", grid_size, X.shape[1])
         say(f"convex reference: grid LASSO on {grid.describe()} + off-grid refinement ...")
-        cref = convex_reference(X, y, lam, grid, rounds=refine_rounds, solver=lasso_solver, progress=say)
-        ref_measure, J_ref = cref.measure, cref.J
-        convex_info = {"J_grid": cref.J_grid, "stages": cref.history, "wall_s": cref.wall_s,
+        oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed) if certify else None
+        cref = convex_reference(X, y, lam, grid, rounds=refine_rounds, solver=lasso_solver, sup_oracle=oracle,
+                                progress=say)
+        ref_measure, J_ref, J_lower = cref.measure, cref.J, cref.J_lower
+        convex_info = {"J_grid": cref.J_grid, "J_lower": J_lower, "stages": cref.history, "wall_s": cref.wall_s,
                        "grid": grid.describe(), "grid_size": grid.size, "solver": cref.solver,
                        "oracle_grid": bool(getattr(grid, "oracle", False))}
     else:
-        ref_measure = ref
+        ref_measure, J_lower = ref, None
         J_ref = blasso_objective(ref, X, y, lam)
-        convex_info = {"given": True}
+        convex_info = {"given": True, "J_lower": None}
     init = init_network(M, X.shape[1], seed)
     alpha_info = None
     if isinstance(alpha, str):
@@ -347,7 +385,8 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
         f"a stall (rel. change < {ftol:g} per {check_every} it.) or {max_iter} iterations ...")
     res = run_gd(X, y, lam, init=init, penalty=penalty, alpha=alpha, max_iter=max_iter, ftol=ftol,
                  target=J_ref * (1 + gap_target), check_every=check_every, callback=callback)
-    rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, rng=seed, tol=tol)
+    rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, J_lower=J_lower,
+                           rng=seed, tol=tol)
     rep["gd"] = {"M": M, "penalty": penalty, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,
                  "n_iter": res.n_iter, "stop_reason": res.stop_reason, "wall_s": res.wall_s,
                  "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1]),

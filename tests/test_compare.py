@@ -28,11 +28,15 @@ def _u(t):
 
 def _circle_sup_abs_eta(p, X):
     """Exact ``sup_theta |(1/n) sum_i p_i relu(<theta, x_i>)|`` over the unit circle."""
+    return _circle_sup_and_argmax(p, X)[0]
+
+
+def _circle_sup_and_argmax(p, X):
     n = X.shape[0]
     phi = np.arctan2(X[:, 1], X[:, 0])
     bps = np.sort(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), 2 * np.pi))
     bps = np.concatenate([bps, [bps[0] + 2 * np.pi]])
-    best = 0.0
+    best, arg = 0.0, None
     for t0, t1 in zip(bps[:-1], bps[1:]):
         if t1 - t0 < 1e-15:
             continue
@@ -41,12 +45,14 @@ def _circle_sup_abs_eta(p, X):
         v = (p[act, None] * X[act]).sum(0) / n
         for sgn in (1.0, -1.0):                    # max of <theta, +-v> over the arc
             w = sgn * v
-            cand = [float(_u(t0)[0] @ w), float(_u(t1)[0] @ w)]
+            cand = [(float(_u(t0)[0] @ w), t0), (float(_u(t1)[0] @ w), t1)]
             tv = np.mod(np.arctan2(w[1], w[0]) - t0, 2 * np.pi) + t0
             if tv <= t1:
-                cand.append(float(np.linalg.norm(w)))
-            best = max(best, max(cand))
-    return best
+                cand.append((float(np.linalg.norm(w)), tv))
+            val, t = max(cand)
+            if val > best:
+                best, arg = val, _u(t)[0]
+    return best, arg
 
 
 def _certified_lower_bound(nu, X, y, lam):
@@ -150,6 +156,30 @@ def test_convex_reference_is_certified_in_d2(certified_d2):
     upper = blasso_objective(ref, inst.X, inst.y, lam)
     assert lower <= upper
     assert upper - lower <= 1e-6 * upper        # bracket on J* of relative width 1e-6
+
+
+def test_certificate_module_bound_agrees_with_the_independent_one(certified_d2):
+    inst, lam, rep, ref, lower = certified_d2
+    J_low = rep["convex"]["J_lower"]       # from certificates.sup through sphere_sup_oracle
+    assert J_low is not None and J_low <= rep["J_convex"]
+    assert abs(J_low - lower) <= 1e-6 * lower
+    assert rep["objective_gap_upper"] == pytest.approx(rep["J_gd"] - J_low, abs=1e-15)
+
+
+def test_exchange_rounds_with_an_exact_oracle_certify_from_a_coarse_grid(certified_d2):
+    """convex_reference + the exact circle oracle written here: from 23 grid points to a 1e-7 bracket."""
+    from solvers.refine import convex_reference
+    inst, lam, _, _, lower = certified_d2
+
+    def oracle(p):
+        val, arg = _circle_sup_and_argmax(p, inst.X)
+        return val, val, arg[None, :]
+
+    ref = convex_reference(inst.X, inst.y, lam, make_grid("equiangular", 23, 2), rounds=15, sup_oracle=oracle,
+                           bracket_rtol=1e-7)
+    assert ref.J_lower <= ref.J and ref.J - ref.J_lower <= 1e-7 * ref.J
+    assert any(h.get("atoms_added") for h in ref.history)
+    assert abs(ref.J - lower) <= 1e-6 * lower
 
 
 def test_gd_with_large_M_reaches_the_certified_optimum(certified_d2):

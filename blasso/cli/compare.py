@@ -22,8 +22,13 @@ def add_arguments(p) -> None:
                    help="stop GD once J <= J_convex (1 + gap-target) (default 1e-4)")
     p.add_argument("--solver", default="FAST", type=str.upper, choices=LASSO_SOLVERS,
                    help="grid LASSO solver for the convex reference (default FAST)")
-    p.add_argument("--refine-rounds", type=int, default=6,
-                   help="refine / re-solve rounds of the convex reference (default 6)")
+    p.add_argument("--refine-rounds", type=int, default=8,
+                   help="refine / re-solve (/ exchange) rounds of the convex reference (default 8)")
+    p.add_argument("--no-certify", action="store_true",
+                   help="skip the rigorous sphere-wide sup of |eta_p| (no certified lower bound on J*, "
+                        "no exchange of violating directions)")
+    p.add_argument("--sup-budget", type=float, default=20.0,
+                   help="seconds of branch and bound per round for the rigorous sup in d >= 4 (default 20)")
     t = p.add_argument_group("verdict tolerances")
     d = Tolerances()
     t.add_argument("--gap-rtol", type=float, default=d.gap_rtol, help=f"same-measure relative gap (default {d.gap_rtol:g})")
@@ -56,7 +61,7 @@ def run(args, out) -> dict:
     rep = gd_vs_convex(inst.X, inst.y, s["lam"], args.M, grid=grid, penalty=args.penalty, alpha=s["alpha"],
                        seed=s["seed"], max_iter=args.iters, gap_target=args.gap_target, ftol=args.ftol,
                        check_every=args.check_every, lasso_solver=args.solver, refine_rounds=args.refine_rounds,
-                       tol=tol, callback=progress_callback(out), progress=out.progress)
+                       certify=not args.no_certify, sup_budget=args.sup_budget, tol=tol, callback=progress_callback(out), progress=out.progress)
     rep.pop("_gd_result")
     ref = rep.pop("_ref_measure")
     gd = rep["gd"]
@@ -68,8 +73,14 @@ def run(args, out) -> dict:
     out.print(f"GD: Algorithm 1 {args.penalty}, M={args.M}, alpha={gd['alpha']:g}, seed {gd['seed']}: "
               f"{gd['n_iter']} iterations ({gd['stop_reason']}) in {gd['wall_s']:.1f}s; "
               f"J_gd = {rep['J_gd']:.10g}, {gd['active_units']} active units")
+    if cv.get("J_lower") is not None:
+        out.print(f"certified bracket: {cv['J_lower']:.10g} <= J* <= {rep['J_convex']:.10g} "
+                  f"(relative width {(rep['J_convex'] - cv['J_lower']) / rep['J_convex']:.2e}; rigorous sup of "
+                  "|eta_p| over the sphere)")
     out.print(f"remaining gap J_gd - J_convex = {rep['objective_gap']:.4g} "
-              f"(relative {rep['objective_gap_rel']:.3e}; target {args.gap_target:g})")
+              f"(relative {rep['objective_gap_rel']:.3e}; target {args.gap_target:g})"
+              + (f"; J_gd - J* <= {rep['objective_gap_upper']:.4g} (relative "
+                 f"{rep['objective_gap_upper'] / rep['J_convex']:.3e})" if "objective_gap_upper" in rep else ""))
     rows = [[m["gd"], m["convex"], f"{np.degrees(m['angle']):.3f}", f"{m['c_gd']:+.5f}", f"{m['c_convex']:+.5f}"]
             for m in rep["matched"]]
     if rows:
