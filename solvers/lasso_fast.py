@@ -59,6 +59,8 @@ __all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_l
 
 #: Block size for the feature passes (small blocks stay in cache and are fastest).
 DEFAULT_PASS_BYTES = 2 * 2**20
+#: Keywords of :func:`solvers.lasso_cvxpy.solve_grid_lasso` that mean nothing here.
+CVXPY_ONLY_KEYWORDS = ("solver_opts", "solver", "polish", "gap_tol")
 #: The dense matrix is kept when it needs at most this many bytes.
 DEFAULT_CACHE_BYTES = 128 * 2**20
 
@@ -397,7 +399,9 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
         Reuse a feature oracle (column norms, cache) across calls on the same
         ``X`` and grid; :func:`lasso_path` does this.
     **ignored
-        CVXPY-only keywords (``solver_opts``, ``solver``) are accepted and ignored.
+        CVXPY-only keywords (:data:`CVXPY_ONLY_KEYWORDS`: ``solver_opts``,
+        ``solver``, ``polish``, ``gap_tol``) are accepted and ignored; any
+        other keyword raises.
 
     Returns
     -------
@@ -419,7 +423,7 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     SolverError
         If the gap target is not met within ``max_iter`` (unless ``allow_inaccurate``).
     """
-    unknown = set(ignored) - {"solver_opts", "solver"}
+    unknown = set(ignored) - set(CVXPY_ONLY_KEYWORDS)
     if unknown:
         raise BlassoInputError(f"unknown keyword(s) for the FAST solver: {sorted(unknown)}")
     X, y, lam, warm_start = _check_inputs(X, y, lam, grid, warm_start)

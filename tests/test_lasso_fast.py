@@ -211,7 +211,7 @@ def test_dispatcher_and_cvxpy_keywords():
     inst = make_instance(teacher="paper", n=40, d=3, m=2, seed=9)
     grid = make_grid("random", 300, 3, rng=9)
     res = solve_lasso(inst.X, inst.y, 1e-2, grid, solver="FAST", tol=1e-9, allow_inaccurate=False,
-                      solver_opts={"max_iters": 5})
+                      solver_opts={"max_iters": 5}, polish=True, gap_tol=1e-7)
     ref = solve_grid_lasso(inst.X, inst.y, 1e-2, grid)
     assert res.solver == "FAST" and res.p_multiplier is None and np.isnan(res.p_mismatch)
     assert abs(res.objective - ref.objective) <= 1e-8 * ref.objective
