@@ -325,7 +325,7 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
 
 
 def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, penalty: str = "l1",
-                 alpha: float | str = "auto", seed: int = 0, max_iter: int = 1_000_000,
+                 step: str = "norm", alpha: float | str = "auto", seed: int = 0, max_iter: int = 1_000_000,
                  gap_target: float = 1e-4, ftol: float = 1e-9, check_every: int = 1000,
                  ref=None, lasso_solver: str = "FAST", refine_rounds: int = 6, certify: bool = True,
                  sup_budget: float = 20.0, tol: Tolerances | None = None, callback=None, progress=None) -> dict:
@@ -381,13 +381,13 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
         alpha_info = choose_alpha(X, y, lam, init=init, penalty=penalty)
         alpha = alpha_info["alpha"]
         say(f"alpha auto: probes {alpha_info['probe']} -> alpha = {alpha:g}")
-    say(f"GD (Algorithm 1, {penalty}, M={M}, alpha={alpha:g}) until J <= J_convex (1 + {gap_target:g}), "
+    say(f"GD ({'Algorithm 1' if step == 'norm' else 'plain GD'}, {penalty}, M={M}, alpha={alpha:g}) until J <= J_convex (1 + {gap_target:g}), "
         f"a stall (rel. change < {ftol:g} per {check_every} it.) or {max_iter} iterations ...")
-    res = run_gd(X, y, lam, init=init, penalty=penalty, alpha=alpha, max_iter=max_iter, ftol=ftol,
+    res = run_gd(X, y, lam, init=init, penalty=penalty, step=step, alpha=alpha, max_iter=max_iter, ftol=ftol,
                  target=J_ref * (1 + gap_target), check_every=check_every, callback=callback)
     rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, J_lower=J_lower,
                            rng=seed, tol=tol)
-    rep["gd"] = {"M": M, "penalty": penalty, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,
+    rep["gd"] = {"M": M, "penalty": penalty, "step": step, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,
                  "n_iter": res.n_iter, "stop_reason": res.stop_reason, "wall_s": res.wall_s,
                  "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1]),
                  "sign_flips": res.info["sign_flips"]}

@@ -58,7 +58,8 @@ def run(args, out) -> dict:
     s = gd_settings(args, inst)
     tol = tolerances_from_args(args)
     grid = build_grid(args, inst)
-    rep = gd_vs_convex(inst.X, inst.y, s["lam"], args.M, grid=grid, penalty=args.penalty, alpha=s["alpha"],
+    rep = gd_vs_convex(inst.X, inst.y, s["lam"], args.M, grid=grid, penalty=args.penalty, step=args.step,
+                       alpha=s["alpha"],
                        seed=s["seed"], max_iter=args.iters, gap_target=args.gap_target, ftol=args.ftol,
                        check_every=args.check_every, lasso_solver=args.solver, refine_rounds=args.refine_rounds,
                        certify=not args.no_certify, sup_budget=args.sup_budget, tol=tol, callback=progress_callback(out), progress=out.progress)
@@ -70,7 +71,7 @@ def run(args, out) -> dict:
     oracle = " (ORACLE grid: teacher atoms added)" if cv.get("oracle_grid") else ""
     out.print(f"convex reference{oracle}: grid J = {cv['J_grid']:.10g} ({cv['grid']}), after refinement "
               f"J_convex = {rep['J_convex']:.10g} (an upper bound on J*), {len(ref)} atoms")
-    out.print(f"GD: Algorithm 1 {args.penalty}, M={args.M}, alpha={gd['alpha']:g}, seed {gd['seed']}: "
+    out.print(f"GD: {'Algorithm 1' if args.step == 'norm' else 'plain GD'} {args.penalty}, M={args.M}, alpha={gd['alpha']:g}, seed {gd['seed']}: "
               f"{gd['n_iter']} iterations ({gd['stop_reason']}) in {gd['wall_s']:.1f}s; "
               f"J_gd = {rep['J_gd']:.10g}, {gd['active_units']} active units")
     if cv.get("J_lower") is not None:
