@@ -47,7 +47,7 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 
-from blasso.features import feature_matrix, iter_feature_chunks
+from blasso.features import iter_feature_chunks
 from blasso.sphere import Grid
 from blasso.validation import (
     BlassoInputError,
@@ -103,15 +103,20 @@ class FeatureOracle:
         self.chunk_bytes = int(chunk_bytes)
         if self.chunk_bytes < 8 * self.n:
             raise BlassoInputError(f"chunk_bytes={chunk_bytes} is below one column of features ({8 * self.n} bytes)")
-        if A is None and 8 * self.n * self.G <= cache_bytes:
-            A = feature_matrix(X, theta, max_bytes=None)
+        # dense features are kept transposed, (G, n) C-ordered: a working set is then a
+        # contiguous row gather and A^T r a contiguous product
+        self.AT: np.ndarray | None = None
+        if A is not None:
+            self.AT = np.ascontiguousarray(A.T)
+        elif 8 * self.n * self.G <= cache_bytes:
+            self.AT = theta @ X.T
+            np.maximum(self.AT, 0.0, out=self.AT)
             self.columns_evaluated += self.G
-        self.A = A
         self._norms: np.ndarray | None = None
 
     @property
     def dense(self) -> bool:
-        return self.A is not None
+        return self.AT is not None
 
     @property
     def passes(self) -> float:
@@ -121,8 +126,8 @@ class FeatureOracle:
     def columns(self, idx: np.ndarray) -> np.ndarray:
         """Dense block ``A[:, idx]`` (``idx`` is small: a working set)."""
         self.columns_evaluated += idx.size
-        if self.A is not None:
-            return self.A[:, idx]
+        if self.AT is not None:
+            return self.AT[idx].T
         return np.maximum(self.X @ self.theta[idx].T, 0.0)
 
     def norms(self) -> np.ndarray:
@@ -137,11 +142,11 @@ class FeatureOracle:
         The first full pass also records the column norms.
         """
         want_norms = self._norms is None and idx is None
-        if self.A is not None:
+        if self.AT is not None:
             self.columns_evaluated += self.G
             if want_norms:
-                self._norms = np.sqrt(np.einsum("ij,ij->j", self.A, self.A))
-            out = self.A.T @ r
+                self._norms = np.sqrt(np.einsum("ij,ij->i", self.AT, self.AT))
+            out = self.AT @ r
             return out if idx is None else out[idx]
         theta = self.theta if idx is None else self.theta[idx]
         out = np.empty(theta.shape[0])
