@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from blasso.cli._common import format_table, to_jsonable
+from blasso.cli._common import format_table
+from blasso.jsonio import to_jsonable
 from blasso.features import eta
 from blasso.instance import make_instance
 from blasso.sphere import make_grid

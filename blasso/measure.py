@@ -137,11 +137,20 @@ class Measure:
         labels, inv = np.unique(roots, return_inverse=True)
         c = np.zeros(labels.size)
         np.add.at(c, inv, self.c)
-        w = np.abs(self.c) + 1e-300
+        w = np.abs(self.c)
+        scale = np.zeros(labels.size)
+        np.maximum.at(scale, inv, w)
+        # weights relative to the cluster's largest one: no underflow for |c| ~ 1e-300
+        rel = np.divide(w, scale[inv], out=np.ones_like(w), where=scale[inv] > 0)
         V = np.zeros((labels.size, self.d))
-        np.add.at(V, inv, self.theta * w[:, None])
-        V /= np.linalg.norm(V, axis=1, keepdims=True)
-        return Measure(V, c)
+        np.add.at(V, inv, self.theta * rel[:, None])
+        norms = np.linalg.norm(V, axis=1, keepdims=True)
+        first = np.zeros(labels.size, dtype=int)
+        first[inv[::-1]] = np.arange(k)[::-1]
+        bad = norms[:, 0] == 0  # cannot happen for atoms within tol < pi; keep a member direction
+        V[bad] = self.theta[first[bad]]
+        norms[bad] = 1.0
+        return Measure(V / norms, c)
 
     def sorted(self) -> "Measure":
         """Atoms in decreasing |c| order (for display)."""

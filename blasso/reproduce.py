@@ -32,6 +32,7 @@ import numpy as np
 
 from .compare import compare_measures, flat_distance
 from .instance import make_instance
+from .jsonio import to_jsonable
 from .sphere import make_grid, random_sphere
 
 __all__ = ["FIGURES", "fig1", "fig2", "fig3", "reproduce"]
@@ -41,8 +42,6 @@ FIGURES = ("fig1", "fig2", "fig3")
 
 def _finish(fig, out_dir: Path, name: str, summary: dict) -> dict:
     """Save the figure as ``name.png``, close it, write ``name.json``; return the summary."""
-    from .cli._common import to_jsonable
-
     fig.savefig(out_dir / f"{name}.png", dpi=120, bbox_inches="tight")
     _plt().close(fig)
     (out_dir / f"{name}.json").write_text(json.dumps(to_jsonable(summary), indent=1) + "\n")

@@ -240,7 +240,8 @@ def covering_radius(theta, *, n_probe: int = 20000, rng=0, chunk: int = 2000) ->
     """Covering radius ``max_{u in S^{d-1}} min_g angle(u, theta_g)`` of a grid.
 
     For d = 2 the value is exact (half the largest gap between sorted angles).
-    Otherwise it is estimated from ``n_probe`` random probes, which gives a
+    An int ``rng`` seeds a child stream, so the probes never coincide with a
+    random grid drawn from the same int seed.  Otherwise it is estimated from ``n_probe`` random probes, which gives a
     LOWER bound on the true radius; the result says which.
 
     Returns
@@ -253,6 +254,9 @@ def covering_radius(theta, *, n_probe: int = 20000, rng=0, chunk: int = 2000) ->
         ang = np.sort(np.mod(np.arctan2(theta[:, 1], theta[:, 0]), 2 * np.pi))
         gaps = np.diff(np.concatenate([ang, [ang[0] + 2 * np.pi]]))
         return {"radius": float(gaps.max() / 2), "exact": True, "method": "sorted angles (d=2)"}
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        # a child stream: a random grid made with the same int seed must not share its points
+        rng = np.random.default_rng(np.random.SeedSequence(int(rng)).spawn(1)[0])
     rng = check_rng(rng)
     probes = random_sphere(n_probe, d, rng)
     worst = 0.0

@@ -8,7 +8,7 @@ bound over the whole sphere proves the condition with a positive margin;
 from .grid_check import GridCertificate, grid_certificate
 from .sampling import SetMax, eta_at_atoms, max_abs_eta, max_abs_eta_random
 
-VERDICTS = ("certified", "fails", "inconclusive")
+from .verdict import VERDICTS, certify_instance, check_conditions
 
-__all__ = ["VERDICTS", "GridCertificate", "grid_certificate", "SetMax", "eta_at_atoms", "max_abs_eta",
+__all__ = ["VERDICTS", "certify_instance", "check_conditions", "GridCertificate", "grid_certificate", "SetMax", "eta_at_atoms", "max_abs_eta",
            "max_abs_eta_random"]

@@ -60,4 +60,11 @@ def test_demo_small(tmp_path, capsys):
     # the teacher itself is feasible on the oracle grid: J* <= lam * TV(teacher)
     assert oracle["objective"] <= rep["J_teacher"] + 1e-9
     assert plain["continuous_verdict"] in ("fails", "inconclusive")
+    # the rigorous sup of the oracle grid's dual is at least every sampled value of |eta| (a lower bound)
+    cert = rep["certificate"]
+    assert cert["sup_eta_hi"] >= oracle["sampled_max_abs_eta"] - 1e-9
+    assert cert["sup_eta_hi"] >= cert["sup_eta_lo"]
+    assert rep["verdict"] in ("certified", "fails", "inconclusive")
+    # the certified bracket contains the oracle grid's objective from above (an upper bound on J*)
+    assert cert["bracket_lo"] <= oracle["objective"] + 1e-12
     assert "Atoms found vs teacher" in capsys.readouterr().out

@@ -103,3 +103,20 @@ def test_measure_errors():
         Measure(np.array([[1.0, 0.0]]), np.array([1.0])).evaluate(np.ones((2, 3)) / 2)
     with pytest.raises(BlassoInputError, match="shape"):
         network_output(np.ones(2), np.ones((2, 3)), np.ones((4, 2)) / 2)
+
+
+def test_merge_survives_underflowing_weights():
+    # GD's fading units carry |c| ~ 1e-250: merging must not divide by zero, and keeps the direction
+    t = np.array([[1.0, 0.0], [np.cos(0.001), np.sin(0.001)]])
+    merged = Measure(t, np.array([1e-300, 3e-300])).merge(0.01)
+    assert len(merged) == 1
+    assert merged.c[0] == pytest.approx(4e-300, rel=1e-12)
+    assert abs(np.arctan2(merged.theta[0, 1], merged.theta[0, 0]) - 0.00075) < 1e-9
+
+
+def test_covering_radius_probes_independent_of_same_seed_grid():
+    from blasso.sphere import covering_radius, make_grid
+    g = make_grid("random", 3000, 3, rng=0)
+    r = covering_radius(g.theta, n_probe=3000, rng=0)["radius"]
+    # a grid of 3000 points on S^2 cannot cover the sphere within 1 degree (cap area argument)
+    assert r > np.radians(1.0)

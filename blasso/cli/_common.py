@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from blasso import __version__
+from blasso.jsonio import to_jsonable
 from blasso.instance import INPUTS, TEACHERS, Instance, load_instance, make_instance
 from blasso.sphere import GRID_KINDS, Grid, load_grid, make_grid
 from blasso.validation import BlassoInputError, check_lam
@@ -51,26 +51,6 @@ class Output:
 
     def error(self, text: str) -> None:
         print(f"blasso: {text}", file=self.err, flush=True)
-
-
-def to_jsonable(obj):
-    """Convert numpy types (and nested containers) to plain JSON values; NaN/inf become null."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def write_json(path: str | Path, command: str, report: dict, wall_s: float) -> Path:
