@@ -24,7 +24,7 @@ import numpy as np
 
 from .measure import Measure
 from .objective import network_output
-from .sphere import normalize, random_sphere
+from .sphere import random_sphere
 from .validation import (
     BlassoInputError,
     check_choice,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from blasso.objective import duality_gap
 from blasso.validation import check_X, check_y

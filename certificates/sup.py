@@ -229,7 +229,6 @@ def _circle_scan(p, X, E, keys, skip: int | None):
     enumeration.  With ``skip`` set, an arc is kept when either side of the
     circle (sample ``skip`` on / off) is a non-excluded cell.
     """
-    n = X.shape[0]
     Xp = X @ E
     if skip is not None:
         Xp[skip] = 0.0

@@ -381,7 +381,7 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     kind_t, nu_t = _target_measure(inst, target, nu_grid, merge_angle)
     say(f"conditions (10) for the {kind_t} ({len(nu_t)} atoms) ...")
     cond = check_conditions(X, nu_t, tol=tol, time_budget=0.7 * time_budget, rng=rng, radii=radii)
-    say(f"sup |eta| of the grid dual over the sphere ...")
+    say("sup |eta| of the grid dual over the sphere ...")
     sup_g = sup_abs_eta(p_grid, X, tol=1e-6, time_budget=max(1.0, 0.3 * time_budget), rng=rng,
                         extra_starts=nu_grid.theta if len(nu_grid) else None)
     s = 1.0 / max(1.0, sup_g.hi)

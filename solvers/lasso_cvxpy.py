@@ -30,15 +30,9 @@ from blasso.features import feature_matrix
 from blasso.measure import Measure
 from blasso.objective import datafit, duality_gap
 from blasso.sphere import Grid
+from blasso.validation import BlassoInputError, SolverError, check_choice
+from solvers._checks import check_lasso_problem
 from solvers.polish import polish as polish_solution
-from blasso.validation import (
-    BlassoInputError,
-    SolverError,
-    check_choice,
-    check_lam,
-    check_X,
-    check_y,
-)
 
 __all__ = ["SOLVERS", "DEFAULT_SOLVER", "LassoResult", "solve_grid_lasso", "solver_options"]
 
@@ -161,14 +155,8 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
     """
     import cvxpy as cp
 
-    X = check_X(X)
-    n, d = X.shape
-    y = check_y(y, n)
-    lam = check_lam(lam)
-    if not isinstance(grid, Grid):
-        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
-    if grid.d != d:
-        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {d}")
+    X, y, lam = check_lasso_problem(X, y, lam, grid)
+    n = X.shape[0]
     solver = check_choice(solver, SOLVERS, name="solver")
     if solver not in cp.installed_solvers():
         raise SolverError(f"solver {solver} is not installed (CVXPY sees {cp.installed_solvers()})")

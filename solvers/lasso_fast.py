@@ -56,9 +56,9 @@ from blasso.validation import (
     check_positive_int,
     check_vector,
     check_X,
-    check_y,
 )
 
+from ._checks import check_grid, check_lasso_problem
 from .lasso_cvxpy import LassoResult
 from .screening import gap_safe_keep, residual_gap
 
@@ -275,19 +275,8 @@ def active_set_lasso(B: np.ndarray, y: np.ndarray, lam: float, c0: np.ndarray | 
     return c, steps
 
 
-def _check_grid(grid, d: int) -> None:
-    if not isinstance(grid, Grid):
-        raise BlassoInputError(f"grid must be a blasso.sphere.Grid; got {type(grid).__name__}")
-    if grid.d != d:
-        raise BlassoInputError(f"grid has dimension {grid.d}, but the data has d = {d}")
-
-
 def _check_inputs(X, y, lam, grid, warm_start):
-    X = check_X(X)
-    n, d = X.shape
-    y = check_y(y, n)
-    lam = check_lam(lam)
-    _check_grid(grid, d)
+    X, y, lam = check_lasso_problem(X, y, lam, grid)
     if warm_start is not None:
         warm_start = check_vector(warm_start, grid.size, name="warm_start")
     return X, y, lam, warm_start
@@ -502,7 +491,7 @@ def lasso_path(X, y, lams, grid: Grid, *, tol: float = 1e-10, chunk_bytes: int =
         raise BlassoInputError(f"lams must be a non-empty 1-D sequence; got shape {lams.shape}")
     for lam in lams:
         check_lam(float(lam))
-    _check_grid(grid, X.shape[1])
+    check_grid(grid, X.shape[1])
     oracle = FeatureOracle(X, grid.theta, chunk_bytes=chunk_bytes, cache_bytes=cache_bytes, A=A)
     out: list[LassoResult] = []
     warm = None

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 from blasso import __version__
 from blasso.jsonio import to_jsonable
