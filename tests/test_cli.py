@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from blasso import load_instance
 from blasso.cli import main

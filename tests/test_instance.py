@@ -1,8 +1,6 @@
 import numpy as np
-import pytest
 
 from blasso.instance import load_instance, make_instance, make_teacher, save_instance
-from blasso.validation import BlassoInputError
 
 
 def test_paper_teacher_satisfies_assumption_3_2():

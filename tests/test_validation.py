@@ -5,7 +5,7 @@ import pytest
 
 from blasso import Measure, eta, load_instance, make_grid, make_instance
 from blasso.instance import Instance
-from blasso.sphere import Grid, load_grid
+from blasso.sphere import load_grid
 from blasso.validation import BlassoInputError, check_rng
 from solvers import solve_lasso
 
