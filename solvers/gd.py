@@ -297,7 +297,7 @@ class GDResult:
         Atoms with ``|c_j| <= prune_rtol * max_k |c_k|`` are dropped (none by
         default).  Units are not merged here: fading units reach weights like
         1e-250, which :meth:`Measure.merge` cannot average; compare with
-        :func:`blasso.compare.compare_measures`, which prunes and merges.
+        :func:`blasso.studies.compare.compare_measures`, which prunes and merges.
         """
         nu = Measure.from_network(self.a, self.W, merge_exact=False)
         cmax = float(np.abs(nu.c).max(initial=0.0))

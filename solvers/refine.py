@@ -231,7 +231,7 @@ def convex_reference(X, y, lam: float, grid: Grid, *, rounds: int = 4, rtol: flo
     sup_oracle : callable(p) -> (lo, hi, thetas), optional
         Bracket of ``sup_theta |eta_p(theta)|`` over the whole sphere with a
         RIGOROUS ``hi``, and directions ``thetas`` (shape (k, d)) where
-        ``|eta_p| > 1`` (e.g. :func:`blasso.compare.sphere_sup_oracle`).  Each
+        ``|eta_p| > 1`` (e.g. :func:`blasso.studies.compare.sphere_sup_oracle`).  Each
         round then (a) records the certified lower bound ``D(p / max(1, hi))``
         and (b) adds those directions to the grid (violated dual constraints:
         the exchange step of semi-infinite programming).  Rounds continue

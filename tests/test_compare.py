@@ -1,4 +1,4 @@
-"""Measure comparison (blasso.compare) and GD against a certified convex optimum in d = 2.
+"""Measure comparison (blasso.studies.compare) and GD against a certified convex optimum in d = 2.
 
 Independent checks: closed forms of the flat distance for one or two atoms and
 its dual (any function with |f| <= b, Lip <= 1 gives a lower bound);
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from blasso import make_instance
-from blasso.compare import Tolerances, compare_measures, flat_distance, gd_vs_convex, match_atoms
+from blasso.studies.compare import Tolerances, compare_measures, flat_distance, gd_vs_convex, match_atoms
 from blasso.measure import Measure
 from blasso.objective import blasso_objective, dual_objective
 from blasso.sphere import geodesic_distance, make_grid, random_sphere

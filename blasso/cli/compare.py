@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blasso.compare import Tolerances, gd_vs_convex
+from blasso.studies.compare import Tolerances, gd_vs_convex
 from solvers import LASSO_SOLVERS
 
 from ._common import add_data_arguments, add_grid_arguments, build_grid, format_table, load_data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from blasso.reproduce import FIGURES, reproduce
+from blasso.studies.reproduce import FIGURES, reproduce
 from blasso.validation import BlassoInputError, check_lam
 
 from .gd import parse_alpha

@@ -45,10 +45,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .measure import Measure
-from .objective import blasso_objective
-from .sphere import geodesic_distance, random_sphere
-from .validation import BlassoInputError, check_lam, check_X, check_y
+from ..measure import Measure
+from ..objective import blasso_objective
+from ..sphere import geodesic_distance, random_sphere
+from ..validation import BlassoInputError, check_lam, check_X, check_y
 
 __all__ = ["VERDICTS", "Tolerances", "flat_distance", "match_atoms", "compare_measures", "sphere_sup_oracle",
            "gd_vs_convex"]
@@ -305,7 +305,7 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     """
     from certificates.sup import cell_ascent, sup_abs_eta
 
-    from .validation import check_rng
+    from ..validation import check_rng
 
     X = check_X(X)
     gen = check_rng(rng)
@@ -352,7 +352,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     from solvers.gd import choose_alpha, init_network, run_gd
     from solvers.refine import convex_reference
 
-    from .sphere import make_grid
+    from ..sphere import make_grid
 
     X = check_X(X)
     y = check_y(y, X.shape[0])

@@ -3,7 +3,7 @@
 Each ``figN`` function runs Algorithm 1, computes the convex reference
 (:func:`solvers.refine.convex_reference`: grid LASSO + off-grid refinement;
 its J is an upper bound on J*; for Figs. 1-2 also exchange rounds with a
-rigorous sphere-wide sup of ``|eta_p|`` (:func:`blasso.compare.sphere_sup_oracle`),
+rigorous sphere-wide sup of ``|eta_p|`` (:func:`blasso.studies.compare.sphere_sup_oracle`),
 which give a certified lower bound, so J* is bracketed), writes ``figN.png`` (matplotlib, imported
 lazily) and ``figN.json`` into ``out_dir``, and returns a summary whose
 ``claims`` are a few lines saying whether the paper's claim holds on this run,
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..instance import make_instance
+from ..jsonio import to_jsonable
+from ..sphere import make_grid, random_sphere
 from .compare import compare_measures, flat_distance
-from .instance import make_instance
-from .jsonio import to_jsonable
-from .sphere import make_grid, random_sphere
 
 __all__ = ["FIGURES", "fig1", "fig2", "fig3", "reproduce"]
 
@@ -275,6 +275,6 @@ def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int =
 
 def reproduce(which: str, out_dir, **kw) -> dict:
     """Run ``fig1``, ``fig2`` or ``fig3`` (keyword arguments passed through)."""
-    from .validation import check_choice
+    from ..validation import check_choice
     which = check_choice(which, FIGURES, name="figure")
     return {"fig1": fig1, "fig2": fig2, "fig3": fig3}[which](out_dir, **kw)
