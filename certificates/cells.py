@@ -79,11 +79,17 @@ class CellProjection:
         up to rounding, ``<= 1e-12 ||v||``).
     active : ndarray of int
         Walls with a positive multiplier (the walls the maximiser lies on).
+    walls, multipliers : ndarray
+        The walls used and the NNLS multipliers ``lam >= 0`` on them: any
+        such ``lam`` certifies ``sup <= ||v + sum_k lam_k s_k x_k||`` (used by
+        the rigorous re-evaluation in outward rounding).
     """
 
     value: float
     theta: np.ndarray | None
     active: np.ndarray
+    walls: np.ndarray | None = None
+    multipliers: np.ndarray | None = None
 
 
 def project_onto_cell(v: np.ndarray, X: np.ndarray, pattern: np.ndarray,
@@ -105,7 +111,7 @@ def project_onto_cell(v: np.ndarray, X: np.ndarray, pattern: np.ndarray,
     v = np.asarray(v, dtype=np.float64)
     if idx.size == 0:
         val = float(np.linalg.norm(v))
-        return CellProjection(val, v / val if val > 0 else None, idx)
+        return CellProjection(val, v / val if val > 0 else None, idx, idx, np.zeros(0))
     Bt = -(s[idx, None] * X[idx]).T  # columns b_i = -s_i x_i generate the polar cone
     lam, _ = nnls(Bt, v, maxiter=50 * max(1, idx.size))
     lam = np.maximum(lam, 0.0)
@@ -113,7 +119,7 @@ def project_onto_cell(v: np.ndarray, X: np.ndarray, pattern: np.ndarray,
     val = float(np.linalg.norm(proj))
     # a projection at rounding level of ||v|| is 0: no meaningful maximiser
     theta = proj / val if val > 1e-12 * float(np.linalg.norm(v)) else None
-    return CellProjection(val, theta, idx[lam > 0])
+    return CellProjection(val, theta, idx[lam > 0], idx, lam)
 
 
 def cell_sup(p, X, pattern, *, sign: float = 1.0) -> CellProjection:

@@ -1,43 +1,51 @@
 """``sup_theta |eta_p(theta)|`` over the whole sphere, as a bracket ``[lo, hi]``.
 
-* ``lo`` (valid for any d): the largest ``|eta_p|`` *evaluated directly* at
-  points found by a multi-start ascent over arrangement cells (on a cell the
-  best point is the projection of ``v_C`` onto the cell cone, see
-  :mod:`certificates.cells`; the ascent then crosses the walls the projection
-  lands on while that increases the value).
-* ``hi`` (rigorous):
+* ``lo`` (any d): ``|eta_p|`` *evaluated directly* at the best point found by a
+  multi-start ascent over arrangement cells (on a cell the best point is the
+  projection of ``v_C`` onto the cell cone, see :mod:`certificates.cells`) or
+  by the method computing ``hi``.
+* ``hi``, by one of:
 
-  - d = 2: exact enumeration of the 2n breakpoints on the circle: on each arc
-    ``eta = <theta, v_arc>``, whose max over the arc is ``||v_arc||`` when the
-    direction of ``v_arc`` lies in the arc, else an endpoint value;
-  - d = 3: exact enumeration of the arrangement of great circles: the max of
-    ``|eta|`` is either at an interior critical point ``+-v_C/||v_C||`` of a
-    cell ``C`` (checked for membership in ``C``), or on a great circle
-    ``x_i^perp``, where ``eta`` is a d = 2 problem solved exactly as above.  Every
-    cell is found as a side of an arc of some circle;
-  - any d: branch and bound over spherical caps covering the sphere (boxes on
-    the faces of the cube ``[-1, 1]^d`` projected radially, each enclosed in a cap
-    with centre ``u`` and angular radius ``r``).  A sample whose hyperplane misses
-    the cap contributes an exact linear term; a crossing sample's ``relu`` is
-    bounded above by its chord (``p_i > 0``) or below by the line of the same
-    slope (``p_i < 0``), giving one linear function plus a constant, whose sup
-    over the cap is closed-form: ``||w|| cos(max(0, angle(u, w) - r))``.  When at
-    most ``kmax`` hyperplanes cross a cap, the sign patterns of the crossing
-    samples are enumerated, and on each the bound is
-    ``min(cap sup of <theta, v>, ||Proj_K(v)||)`` with ``K`` the cone of that
-    pattern (exact on the cells, and able to exclude given cells).
+  - ``branch-and-bound`` (any d; the rigorous method).  Boxes on the faces of
+    the cube ``[-1, 1]^d`` (they cover the sphere by radial projection; a box
+    is split in two halves that share the midpoint exactly) are enclosed in
+    caps, and every cap bound is computed in outward-rounded interval
+    arithmetic (:mod:`certificates.capbound`, :mod:`certificates.rounding`):
+    ``hi`` is an upper bound of the exact supremum for the float data, with
+    no assumption on the data (parallel, duplicated, antipodal or coplanar
+    samples, clusters, any scale).
+  - ``exact-circle`` (d = 2) and ``exact-sphere3`` (d = 3): enumeration of the
+    arrangement.  On the circle the 2n breakpoints ``+-x_i^perp`` split it into
+    arcs where ``eta = <theta, v_arc>``; on S^2 the max is at an interior
+    critical point ``+-v_C/|v_C|`` of a cell or on a great circle ``x_i^perp``
+    (a d = 2 problem).  Samples are first grouped by hyperplane (rows equal up
+    to an exact power of two and sign share one; their bits on a circle are set
+    from the sign relation, not from a rounded zero projection).  The method is
+    exact for arrangements in *general position after grouping*: it checks
+    that distinct hyperplanes are at least ``PARALLEL_SIN`` apart (sine of the
+    angle) and that no two breakpoints on a circle are closer than the
+    rounding of their positions allows to order; otherwise it reports
+    ``degenerate`` and :func:`sup_abs_eta` routes the data to branch and bound,
+    saying so in ``info["routed"]``.  Its ``hi`` carries the a-priori error
+    allowance :func:`enumeration_error` (``safety``).
 
-Floating point: every computed ``hi`` has a safety margin
-``SAFETY_REL * L + 1e-15`` added, ``L = (1/n) sum |p_i| ||x_i||`` the Lipschitz
-constant of ``eta_p`` and the scale of its values; cap radii are inflated by a
-relative ``1e-12``; membership tests are loose in the safe direction.  The
-exact d = 2, 3 methods assume general position (no two breakpoints on a circle
-within 1e-11 rad); otherwise they report ``degenerate`` and the dispatcher
-falls back to branch and bound.
+Scale: every method runs on data rescaled by exact powers of two
+(:func:`certificates.rounding.exact_scaling`), so nothing overflows or
+underflows for ``|p|`` from 1e-300 to 1e300; results are scaled back (a bound
+that overflows float64 raises ``BlassoInputError`` naming the scale).
+Tolerances (``tol``) are relative to ``L = (1/n) sum |p_i| ||x_i||``.
 
-Cells can be *excluded* (by activation pattern): the sup is then taken over the
-closure of the other cells.  :mod:`certificates.verdict` uses that to remove
-the cells of the target's atoms, where ``eta`` is handled exactly.
+No masking: ``hi`` comes only from the method that computes it.  A point value
+``lo`` above ``hi`` (beyond evaluation rounding) is a detected bug and raises
+``RuntimeError``.
+
+``time_budget`` bounds the whole call (ascent, enumeration, branch and bound).
+An enumeration that runs out of time falls back to branch and bound with what
+is left (``stopped="budget"``: the bracket reached, still rigorous).
+
+Cells can be *excluded* (by activation pattern): the sup is then over the
+closure of the other cells.  :mod:`certificates.verdict` uses that for the
+cells of the target's atoms, where ``eta_V`` is known exactly.
 """
 
 from __future__ import annotations
@@ -52,13 +60,16 @@ from blasso.features import eta as eta_direct
 from blasso.sphere import normalize, random_sphere
 from blasso.validation import BlassoInputError, check_choice, check_rng, check_vector, check_X
 
+from .capbound import CapBounder, box_caps
 from .cells import activation_pattern, cell_vector, pattern_key, project_onto_cell
+from .rounding import U, Scaled, exact_scaling, gamma
 
 __all__ = [
-    "SAFETY_REL",
+    "PARALLEL_SIN",
     "SupBracket",
     "lipschitz_constant",
-    "safety_margin",
+    "enumeration_error",
+    "eval_error",
     "cell_ascent",
     "sup_exact_circle",
     "sup_exact_sphere3",
@@ -67,8 +78,9 @@ __all__ = [
     "sup_abs_eta",
 ]
 
-#: Relative safety margin added to every rigorous upper bound (times L).
-SAFETY_REL = 1e-9
+#: Distinct hyperplanes closer than this (sine of the angle between normals) make
+#: the exact enumerations report ``degenerate``.
+PARALLEL_SIN = 1e-7
 _TWO_PI = 2.0 * np.pi
 
 
@@ -79,10 +91,9 @@ class SupBracket:
     Attributes
     ----------
     lo, hi : float
-        ``lo`` is ``|eta_p(theta_lo)|`` evaluated directly; ``hi`` is rigorous
-        (safety margin included).
+        ``lo`` is ``|eta_p(theta_lo)|`` evaluated directly; ``hi`` is the
+        method's upper bound (rounding allowance included).
     theta_lo : ndarray (d,) or None
-        Where ``lo`` is attained.
     eta_lo : float
         Signed ``eta_p(theta_lo)``.
     method : str
@@ -93,13 +104,12 @@ class SupBracket:
         ``exact``, ``converged``, ``below-threshold``, ``above-threshold``,
         ``budget`` or ``max-leaves``.
     safety : float
-        The safety margin included in ``hi``.
+        Rounding allowance included in ``hi`` (0 for branch and bound, whose
+        bounds are computed in outward rounding).
     wall_s : float
     info : dict
-        Method details (nodes, degenerate flag, ...).
     leaves : dict or None
-        Branch and bound leaves (``centre``, ``radius``, ``ub``, ``eta_centre``)
-        for margin curves.
+        Branch-and-bound leaves (``centre``, ``radius``, ``ub``, ``eta_centre``).
     """
 
     lo: float
@@ -118,61 +128,123 @@ class SupBracket:
     def gap(self) -> float:
         return self.hi - self.lo
 
+    @property
+    def rigorous(self) -> bool:
+        """True when ``hi`` rests on outward rounding (branch and bound)."""
+        return self.method == "branch-and-bound"
+
     def to_dict(self) -> dict:
         return {"lo": self.lo, "hi": self.hi, "gap": self.gap, "theta_lo": self.theta_lo,
                 "eta_lo": self.eta_lo, "method": self.method, "exact": self.exact,
                 "stopped": self.stopped, "safety": self.safety, "wall_s": self.wall_s, **self.info}
 
 
+# ----------------------------------------------------------------- helpers
 def lipschitz_constant(p: np.ndarray, X: np.ndarray) -> float:
     """``L = (1/n) sum_i |p_i| ||x_i||``: bounds ``|eta_p|`` and its Lipschitz constant."""
-    return float(np.abs(p) @ np.linalg.norm(X, axis=1) / X.shape[0])
+    sc = exact_scaling(np.asarray(p, dtype=np.float64), np.asarray(X, dtype=np.float64))
+    return sc.unscale(_lip(sc))
 
 
-def safety_margin(p: np.ndarray, X: np.ndarray) -> float:
-    """Margin added to rigorous upper bounds for floating-point rounding."""
-    return SAFETY_REL * lipschitz_constant(p, X) + 1e-15
+def _lip(sc: Scaled) -> float:
+    return float(np.abs(sc.ps) @ np.linalg.norm(sc.Xs, axis=1) / sc.n) if sc.ps.size else 0.0
 
 
-def _excluded(keys: set | None, pattern: np.ndarray) -> bool:
-    return bool(keys) and pattern_key(pattern) in keys
+def eval_error(n: int, d: int, L: float) -> float:
+    """Bound on the rounding error of a float evaluation of ``eta_p`` (``gamma_{n+d+2} L``, doubled)."""
+    return 2.0 * gamma(n + d + 2) * L + 1e-300
 
 
-def _as_keys(exclude_patterns) -> set:
+def enumeration_error(n: int, d: int, L: float, sin_min: float) -> float:
+    """A-priori rounding allowance of the exact enumerations (scaled units).
+
+    Candidate values are norms of cell vectors (sums of ``n`` products:
+    ``gamma_n L``), their in-plane projections (an orthonormal basis off by
+    ``O(d u)``: ``L`` times that angle) and point evaluations at computed
+    breakpoints.  A breakpoint of circle ``i`` from sample ``j`` is off by at
+    most ``~8 u / sin angle(x_i, x_j)`` radians, so its value by ``L`` times
+    that.  The sum, with factors of 2 to spare, is returned.
+    """
+    return L * (8.0 * gamma(n + d + 8) + 64.0 * U / max(sin_min, 1e-300) + 64.0 * d * U)
+
+
+class _Deadline:
+    def __init__(self, budget: float):
+        self.t0 = time.perf_counter()
+        self.end = self.t0 + max(0.0, float(budget))
+
+    def left(self) -> float:
+        return self.end - time.perf_counter()
+
+    def over(self) -> bool:
+        return time.perf_counter() > self.end
+
+
+def _as_keys(exclude_patterns, keep: np.ndarray | None = None) -> set:
     if exclude_patterns is None:
         return set()
     pats = np.atleast_2d(np.asarray(exclude_patterns, dtype=bool))
+    if keep is not None:
+        pats = pats[:, keep]
     return {pattern_key(r) for r in pats}
 
 
-# --------------------------------------------------------------- lower bound
-def cell_ascent(p, X, starts, *, exclude_patterns=None, max_iter: int = 60,
-                max_subset: int = 3) -> tuple[float, np.ndarray | None, float, np.ndarray, np.ndarray]:
-    """Multi-start local ascent of ``|eta_p|`` over arrangement cells.
+def _excluded(keys: set, pattern: np.ndarray) -> bool:
+    return bool(keys) and pattern_key(pattern) in keys
 
-    From each start (sign chosen by ``eta`` there) the best point of the current
-    cell is the projection of ``+-v_C`` onto the cell cone; the walls it lands on
-    are crossed (singly, or in subsets when at most ``max_subset`` are active)
-    while that increases the value.  Excluded cells are never entered.
 
-    Returns
-    -------
-    best : float
-        Largest ``|eta_p|`` evaluated directly at an end point.
-    theta : ndarray (d,) or None
-    eta_signed : float
-    points : ndarray (k, d)
-        All end points.
-    values : ndarray (k,)
-        ``|eta_p|`` at them (direct evaluation).
-    """
+def _validated(p, X, d: int | None = None, who: str = ""):
     X = check_X(X)
+    if d is not None and X.shape[1] != d:
+        raise BlassoInputError(f"{who} needs d = {d}; got d = {X.shape[1]}")
     p = check_vector(p, X.shape[0], name="p")
-    starts = normalize(np.atleast_2d(np.asarray(starts, dtype=np.float64)))
-    keys = _as_keys(exclude_patterns)
+    return p, X
+
+
+def _point_value(sc: Scaled, theta) -> tuple[float, float]:
+    """``(|eta|, eta)`` at ``theta`` on scaled data (float)."""
+    e = float(eta_direct(sc.ps, sc.Xs, np.asarray(theta, dtype=float)[None])[0]) * sc.Xs.shape[0] / sc.n \
+        if sc.ps.size else 0.0
+    return abs(e), e
+
+
+def _finish(sc: Scaled, hi_s: float, theta, method: str, exact: bool, stopped: str, safety_s: float,
+            dl: _Deadline, info: dict, leaves=None, extra_lo=None) -> SupBracket:
+    """Scale back, evaluate ``lo`` directly, and refuse ``lo > hi`` (a bug, never masked)."""
+    lo_s, e_s = (-np.inf, float("nan")) if theta is None else _point_value(sc, theta)
+    if extra_lo is not None and extra_lo[0] is not None:
+        lo2, e2 = _point_value(sc, extra_lo[0])
+        if lo2 > lo_s:
+            lo_s, e_s, theta = lo2, e2, extra_lo[0]
+    n, d = sc.n, sc.Xs.shape[1]
+    if np.isfinite(hi_s):
+        hi_s = hi_s + sc.abs_loss  # entries of p that underflowed in the scaling
+    if np.isfinite(lo_s) and lo_s - eval_error(n, d, _lip(sc)) > hi_s:
+        raise RuntimeError(f"{method}: a point value {lo_s!r} exceeds the upper bound {hi_s!r} "
+                           "(scaled units): the bound is wrong; please report this input")
+    try:
+        hi = sc.unscale(hi_s) if np.isfinite(hi_s) else hi_s
+        lo = sc.unscale(lo_s) if np.isfinite(lo_s) else lo_s
+        e = sc.unscale(e_s) if np.isfinite(e_s) else e_s
+        saf = sc.unscale(safety_s)
+    except OverflowError as exc:
+        raise BlassoInputError(f"sup |eta_p| is out of float64 range at this scale of p (2**{sc.exponent}):"
+                               f" {exc}; rescale p") from None
+    info = {**info, "scale_exponent": sc.exponent, "budget_left_s": dl.left()}
+    return SupBracket(lo, hi, None if theta is None else np.asarray(theta, dtype=float), e, method, exact,
+                      stopped, saf, time.perf_counter() - dl.t0, info, leaves)
+
+
+# --------------------------------------------------------------- lower bound
+def _ascent(sc: Scaled, starts: np.ndarray, keys: set, dl: _Deadline, max_iter: int = 60,
+            max_subset: int = 3):
+    """Multi-start cell-to-cell ascent on scaled data; returns end points (k, d)."""
+    p, X = sc.ps, sc.Xs
     ends = []
     e0s = eta_direct(p, X, starts) if len(starts) else np.zeros(0)
     for th0, e0 in zip(starts, e0s):
+        if dl.over():
+            break
         s = 1.0 if e0 >= 0 else -1.0
         pat = activation_pattern(X, th0)
         if _excluded(keys, pat):
@@ -182,14 +254,11 @@ def cell_ascent(p, X, starts, *, exclude_patterns=None, max_iter: int = 60,
             pr = project_onto_cell(s * cell_vector(p, X, pat), X, pat)
             if pr.theta is None:
                 break
-            theta, val = pr.theta, pr.value
-            act = pr.active
+            theta, val, act = pr.theta, pr.value, pr.active
             if act.size == 0:
                 break
-            if act.size <= max_subset:
-                subsets = [c for k in range(1, act.size + 1) for c in itertools.combinations(act, k)]
-            else:
-                subsets = [(i,) for i in act]
+            subsets = ([c for k in range(1, act.size + 1) for c in itertools.combinations(act, k)]
+                       if act.size <= max_subset else [(i,) for i in act])
             best_nb = None
             for sub in subsets:
                 pat2 = pat.copy()
@@ -204,73 +273,125 @@ def cell_ascent(p, X, starts, *, exclude_patterns=None, max_iter: int = 60,
             pat, pr = best_nb
             theta = pr.theta
         ends.append(theta)
-    if not ends:
-        return -np.inf, None, float("nan"), np.zeros((0, X.shape[1])), np.zeros(0)
-    pts = np.array(ends)
-    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    return np.array(ends) if ends else np.zeros((0, X.shape[1]))
+
+
+def _best_point(sc: Scaled, pts: np.ndarray):
+    if len(pts) == 0 or sc.ps.size == 0:
+        return None, -np.inf
+    pts = pts / np.linalg.norm(pts, axis=1, keepdims=True)
+    vals = np.abs(eta_direct(sc.ps, sc.Xs, pts))
+    k = int(np.argmax(vals))
+    return pts[k], float(vals[k])
+
+
+def cell_ascent(p, X, starts, *, exclude_patterns=None, max_iter: int = 60, max_subset: int = 3,
+                time_budget: float = np.inf):
+    """Multi-start local ascent of ``|eta_p|`` over arrangement cells (a lower bound).
+
+    From each start (sign chosen by ``eta`` there) the best point of the current
+    cell is the projection of ``+-v_C`` onto the cell cone; the walls it lands on
+    are crossed (singly, or in subsets when at most ``max_subset`` are active)
+    while that increases the value.  Excluded cells are never entered.
+
+    Returns
+    -------
+    best, theta, eta_signed, points, values
+        Largest ``|eta_p|`` evaluated directly at an end point, where, its
+        signed value, all end points and ``|eta_p|`` there.
+    """
+    p, X = _validated(p, X)
+    starts = normalize(np.atleast_2d(np.asarray(starts, dtype=np.float64)))
+    sc = exact_scaling(p, X)
+    keys = _as_keys(exclude_patterns, sc.keep)
+    pts = _ascent(sc, starts, keys, _Deadline(time_budget), max_iter, max_subset)
+    if len(pts) == 0:
+        return -np.inf, None, float("nan"), pts, np.zeros(0)
+    pts = pts / np.linalg.norm(pts, axis=1, keepdims=True)
     vals = eta_direct(p, X, pts)
     k = int(np.argmax(np.abs(vals)))
     return float(abs(vals[k])), pts[k], float(vals[k]), pts, np.abs(vals)
 
 
-def _default_starts(d: int, rng: np.random.Generator, n_starts: int, extra) -> np.ndarray:
-    S = random_sphere(max(1, n_starts), d, rng)
-    if extra is not None and len(extra):
-        S = np.vstack([np.atleast_2d(extra), S])
-    return S
+# ----------------------------------------------------------- hyperplane groups
+def _hyperplane_groups(Xs: np.ndarray):
+    """Group rows by hyperplane exactly: rows equal up to sign (after power-of-two scaling).
+
+    Returns ``(rep, group, rel, sin_min)``: representative row indices, each
+    row's group, its sign relation (+1 same direction, -1 antipodal) and the
+    smallest sine of the angle between distinct representatives.
+    """
+    nz = np.flatnonzero(np.any(Xs != 0, axis=1))  # zero rows: no hyperplane (group -1)
+    first = np.argmax(Xs[nz] != 0, axis=1)
+    sgn = np.sign(Xs[nz, first])
+    canon = Xs[nz] * sgn[:, None]
+    _, rep_l, group_l = np.unique(canon, axis=0, return_index=True, return_inverse=True)
+    group_l = group_l.reshape(-1)
+    rep = nz[rep_l]
+    group = np.full(Xs.shape[0], -1)
+    group[nz] = group_l
+    rel = np.zeros(Xs.shape[0])
+    rel[nz] = sgn * sgn[rep_l[group_l]]
+    R = Xs[rep] / np.linalg.norm(Xs[rep], axis=1, keepdims=True)
+    sin_min = 1.0
+    if len(R) > 1:
+        for a in range(0, len(R), 512):  # bounded memory: 512 x k pairs at a time
+            G = np.clip(np.abs(R[a:a + 512] @ R.T), 0.0, 1.0)
+            idx = np.arange(a, min(a + 512, len(R)))
+            G[idx - a, idx] = 0.0
+            sin_min = min(sin_min, float(np.sqrt(max(0.0, 1.0 - G.max() ** 2))))
+    return rep, group, rel, sin_min
 
 
 # --------------------------------------------------------------- d = 2 exact
-def _circle_scan(p, X, E, keys, skip: int | None):
+def _circle_scan(p, X, E, keys, on_circle=None, rel=None, arc_min=1e-11):
     """Exact ``sup |eta|`` over the great circle ``{E (cos t, sin t)}``.
 
-    Returns ``(best, theta, arc_patterns, degenerate)``; ``arc_patterns`` are the
-    activation patterns on the arcs (``skip``'s entry False), used by the d = 3
-    enumeration.  With ``skip`` set, an arc is kept when either side of the
-    circle (sample ``skip`` on / off) is a non-excluded cell.
+    ``on_circle`` (indices) are the samples whose hyperplane is this circle,
+    ``rel`` their sign relation to the first of them.  Returns ``(best, theta,
+    arc_patterns, degenerate)``; ``arc_patterns`` are the patterns on the arcs
+    with the circle's own samples off (the "off" side); with ``on_circle`` set
+    an arc is kept when either side is a non-excluded cell.
     """
     Xp = X @ E
-    if skip is not None:
-        Xp[skip] = 0.0
+    if on_circle is not None:
+        Xp[on_circle] = 0.0  # exactly parallel to the circle's normal: no breakpoint
     nr = np.linalg.norm(Xp, axis=1)
     use = np.flatnonzero(nr > 0)
     phi = np.arctan2(Xp[use, 1], Xp[use, 0])
-    b = np.sort(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), _TWO_PI))
+    b = np.unique(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), _TWO_PI))
     if b.size == 0:
-        b = np.array([0.0])
+        b = np.array([0.0, np.pi])
     ends = np.append(b[1:], b[0] + _TWO_PI)
     length = ends - b
-    degenerate = bool(b.size > 1 and np.min(length) < 1e-11)
+    degenerate = bool(b.size > 1 and np.min(length) < arc_min)
     mid = 0.5 * (b + ends)
     Tm = np.column_stack([np.cos(mid), np.sin(mid)]) @ E.T
     pats = (Tm @ X.T) > 0
-    if skip is not None:
-        pats[:, skip] = False
-    # which arcs lie in the closure of a non-excluded cell
+    if on_circle is not None:
+        pats[:, on_circle] = rel[None, :] < 0  # the side where the circle's normal is off
     keep = np.ones(b.size, dtype=bool)
     if keys:
+        on = pats.copy()
+        if on_circle is not None:
+            on[:, on_circle] = rel[None, :] > 0
         for k in range(b.size):
-            if skip is None:
-                keep[k] = pattern_key(pats[k]) not in keys
-            else:
-                on = pats[k].copy()
-                on[skip] = True
-                keep[k] = pattern_key(pats[k]) not in keys or pattern_key(on) not in keys
+            keep[k] = pattern_key(pats[k]) not in keys or (on_circle is not None and pattern_key(on[k]) not in keys)
     best, arg = -np.inf, None
     if keep.any():
-        V = cell_vector(p, X, pats[keep])
-        W = V @ E  # in-plane coordinates: eta(E u) = <u, E^T v>
-        wn = np.linalg.norm(W, axis=1)
-        ang = np.arctan2(W[:, 1], W[:, 0])
-        for sgn in (0.0, np.pi):
-            rel = np.mod(ang + sgn - b[keep], _TWO_PI)
-            inside = (rel <= length[keep] + 1e-12) | (rel >= _TWO_PI - 1e-12)
-            if inside.any():
-                j = int(np.argmax(np.where(inside, wn, -np.inf)))
-                if wn[j] > best:
-                    t = ang[j] + sgn
-                    best, arg = float(wn[j]), E @ np.array([np.cos(t), np.sin(t)])
-        # vertices next to a kept arc
+        sides = [pats[keep]] if on_circle is None else [pats[keep], on[keep] if keys else _on(pats[keep], on_circle, rel)]
+        for P in sides:
+            W = cell_vector(p, X, P) @ E  # in-plane coordinates: eta(E u) = <u, E^T v>
+            wn = np.linalg.norm(W, axis=1)
+            ang = np.arctan2(W[:, 1], W[:, 0])
+            for sgn in (0.0, np.pi):
+                rel_ang = np.mod(ang + sgn - b[keep], _TWO_PI)
+                inside = (rel_ang <= length[keep] + 1e-12) | (rel_ang >= _TWO_PI - 1e-12)
+                if inside.any():
+                    j = int(np.argmax(np.where(inside, wn, -np.inf)))
+                    if wn[j] > best:
+                        t = ang[j] + sgn
+                        best, arg = float(wn[j]), E @ np.array([np.cos(t), np.sin(t)])
         vk = keep | np.roll(keep, 1)
         Tb = np.column_stack([np.cos(b[vk]), np.sin(b[vk])]) @ E.T
         ev = np.abs(eta_direct(p, X, Tb))
@@ -280,29 +401,48 @@ def _circle_scan(p, X, E, keys, skip: int | None):
     return best, arg, pats, degenerate
 
 
-def _checked(p, X, d: int, who: str):
-    X = check_X(X)
-    if X.shape[1] != d:
-        raise BlassoInputError(f"{who} needs d = {d}; got d = {X.shape[1]}")
-    return check_vector(p, X.shape[0], name="p"), X
+def _on(pats, on_circle, rel):
+    on = pats.copy()
+    on[:, on_circle] = rel[None, :] > 0
+    return on
 
 
-def sup_exact_circle(p, X, *, exclude_patterns=None) -> SupBracket:
-    """Exact ``sup |eta_p|`` over the circle (d = 2) by sorting the 2n breakpoints."""
-    t0 = time.perf_counter()
-    p, X = _checked(p, X, 2, "sup_exact_circle")
-    best, arg, _, degenerate = _circle_scan(p, X, np.eye(2), _as_keys(exclude_patterns), None)
-    return _exact_result(p, X, best, arg, "exact-circle", degenerate, t0)
+def _exact_circle(sc: Scaled, keys: set, dl: _Deadline):
+    p, X = sc.ps, sc.Xs
+    rep, group, rel, sin_min = _hyperplane_groups(X)
+    info = {"hyperplanes": int(len(rep)), "min_sin_between_hyperplanes": sin_min}
+    if sin_min < PARALLEL_SIN:
+        return None, None, {**info, "degenerate": True, "degenerate_reason":
+                            f"distinct hyperplanes {sin_min:.1e} apart (sine), below {PARALLEL_SIN:g}"}
+    best, arg, _, deg = _circle_scan(p, X, np.eye(2), keys)
+    info["degenerate"] = deg
+    if deg:
+        info["degenerate_reason"] = "two breakpoints closer than 1e-11 rad"
+        return None, None, info
+    return (best, arg, info), enumeration_error(sc.n, 2, _lip(sc), sin_min), info
 
 
-def _exact_result(p, X, best, arg, method, degenerate, t0, info=None) -> SupBracket:
-    saf = safety_margin(p, X)
-    if arg is None:  # every cell excluded
-        return SupBracket(-np.inf, -np.inf, None, float("nan"), method, True, "exact", saf,
-                          time.perf_counter() - t0, {"degenerate": degenerate, **(info or {})})
-    e = float(eta_direct(p, X, arg[None])[0])
-    return SupBracket(abs(e), max(best, abs(e)) + saf, arg, e, method, True, "exact", saf,
-                      time.perf_counter() - t0, {"degenerate": degenerate, **(info or {})})
+def sup_exact_circle(p, X, *, exclude_patterns=None, time_budget: float = np.inf) -> SupBracket:
+    """Exact ``sup |eta_p|`` over the circle (d = 2) by sorting the breakpoints.
+
+    Raises ``BlassoInputError`` when the data are degenerate for the method
+    (see the module docstring); :func:`sup_abs_eta` routes them instead.
+    """
+    p, X = _validated(p, X, 2, "sup_exact_circle")
+    dl = _Deadline(time_budget)
+    sc = exact_scaling(p, X)
+    return _exact_bracket(sc, _exact_circle(sc, _as_keys(exclude_patterns, sc.keep), dl), "exact-circle", dl)
+
+
+def _exact_bracket(sc: Scaled, out, method: str, dl: _Deadline) -> SupBracket:
+    res, err, info = out
+    if res is None:
+        raise BlassoInputError(f"{method}: {info.get('degenerate_reason', 'not finished in the time budget')}"
+                               " (use sup_abs_eta, which routes such data to branch and bound)")
+    best, arg, _ = res
+    if arg is None:  # every cell excluded (or p = 0)
+        return _finish(sc, -np.inf if sc.ps.size else 0.0, None, method, True, "exact", 0.0, dl, info)
+    return _finish(sc, best + err, arg, method, True, "exact", err, dl, info)
 
 
 # --------------------------------------------------------------- d = 3 exact
@@ -313,27 +453,32 @@ def _plane_basis(x: np.ndarray) -> np.ndarray:
     return Q[:, 1:3]
 
 
-def sup_exact_sphere3(p, X, *, exclude_patterns=None) -> SupBracket:
-    """Exact ``sup |eta_p|`` over S^2 by enumerating the arrangement of great circles."""
-    t0 = time.perf_counter()
-    p, X = _checked(p, X, 3, "sup_exact_sphere3")
-    keys = _as_keys(exclude_patterns)
-    n = X.shape[0]
-    xn = np.linalg.norm(X, axis=1)
-    best, arg, degenerate = -np.inf, None, False
+def _exact_sphere3(sc: Scaled, keys: set, dl: _Deadline):
+    p, X = sc.ps, sc.Xs
+    rep, group, rel, sin_min = _hyperplane_groups(X)
+    info = {"hyperplanes": int(len(rep)), "min_sin_between_hyperplanes": sin_min}
+    if sin_min < PARALLEL_SIN:
+        return None, None, {**info, "degenerate": True, "degenerate_reason":
+                            f"distinct hyperplanes {sin_min:.1e} apart (sine), below {PARALLEL_SIN:g}"}
+    arc_min = max(1e-11, 1e3 * U / sin_min)
+    best, arg = -np.inf, None
     seen: set = set()
     n_cells = 0
-    for i in range(n):
-        if xn[i] == 0:
-            continue
+    xn = np.linalg.norm(X, axis=1)
+    for gi, i in enumerate(rep):
+        if dl.over():
+            return None, None, {**info, "degenerate": False, "degenerate_reason": "time budget spent",
+                                "circles_done": gi}
+        members = np.flatnonzero(group == gi)
         E = _plane_basis(X[i])
-        b_i, a_i, pats, deg = _circle_scan(p, X, E, keys, i)
-        degenerate |= deg
+        b_i, a_i, pats, deg = _circle_scan(p, X, E, keys, members, rel[members], arc_min)
+        if deg:
+            return None, None, {**info, "degenerate": True, "degenerate_reason":
+                                f"two breakpoints on a circle closer than {arc_min:.1e} rad (three or more "
+                                "hyperplanes through a point, or near it)"}
         if b_i > best:
             best, arg = b_i, a_i
-        # the two cells on either side of each arc
-        both = np.concatenate([pats, pats])
-        both[pats.shape[0]:, i] = True
+        both = np.concatenate([pats, _on(pats, members, rel[members])])
         packed = np.packbits(both, axis=1)
         new = []
         for k in range(both.shape[0]):
@@ -354,12 +499,26 @@ def sup_exact_sphere3(p, X, *, exclude_patterns=None) -> SupBracket:
         tol = 1e-12 * xn
         for sgn in (1.0, -1.0):
             T = sgn * V / vn[:, None]
-            member = np.all(S * (T @ X.T) >= -tol, axis=1)  # loose: safe for the upper bound
+            member = np.all(S * (T @ X.T) >= -tol, axis=1)  # loose: extra candidates only raise hi
             if member.any():
                 j = int(np.argmax(np.where(member, vn, -np.inf)))
                 if vn[j] > best:
                     best, arg = float(vn[j]), T[j]
-    return _exact_result(p, X, best, arg, "exact-sphere3", degenerate, t0, {"n_cells": n_cells})
+    info.update({"degenerate": False, "n_cells": n_cells})
+    return (best, arg, info), enumeration_error(sc.n, 3, _lip(sc), sin_min), info
+
+
+def sup_exact_sphere3(p, X, *, exclude_patterns=None, time_budget: float = np.inf) -> SupBracket:
+    """Exact ``sup |eta_p|`` over S^2 by enumerating the arrangement of great circles.
+
+    Raises ``BlassoInputError`` when the data are degenerate for the method or
+    the budget runs out (see the module docstring); :func:`sup_abs_eta` routes
+    such data to branch and bound.
+    """
+    p, X = _validated(p, X, 3, "sup_exact_sphere3")
+    dl = _Deadline(time_budget)
+    sc = exact_scaling(p, X)
+    return _exact_bracket(sc, _exact_sphere3(sc, _as_keys(exclude_patterns, sc.keep), dl), "exact-sphere3", dl)
 
 
 # ------------------------------------------------------- branch and bound, any d
@@ -368,146 +527,48 @@ def _initial_boxes(d: int, split: int):
     ticks = np.linspace(-1.0, 1.0, split + 1)
     cells = list(itertools.product(range(split), repeat=d - 1))
     lo = np.array([[ticks[c] for c in cell] for cell in cells])
-    hi = lo + 2.0 / split
+    hi = np.array([[ticks[c + 1] for c in cell] for cell in cells])
     faces = np.repeat(np.arange(2 * d), len(cells))
     return faces, np.tile(lo, (2 * d, 1)), np.tile(hi, (2 * d, 1))
 
 
-def _caps(faces, lo, hi, d, others):
-    """Enclosing caps (unit centre, angular radius) of face boxes."""
-    B = faces.shape[0]
-    axis, sign = faces // 2, np.where(faces % 2 == 0, 1.0, -1.0)
-    c = np.empty((B, d))
-    c[np.arange(B), axis] = sign
-    c[np.arange(B)[:, None], others[axis]] = 0.5 * (lo + hi)
-    cn = np.linalg.norm(c, axis=1)
-    h = 0.5 * np.linalg.norm(hi - lo, axis=1)
-    ratio = h / cn
-    # |q - c| <= h < |c|  =>  sin(angle(q, c)) <= h/|c| and the angle is acute
-    r = np.where(ratio < 1.0, np.arcsin(np.minimum(ratio, 1.0)), np.pi)
-    r = np.minimum(np.pi, r * (1 + 1e-12) + 1e-15)
-    return c / cn[:, None], r
-
-
-def _capsup(U, W, r):
-    """``sup_{theta in cap(u, r)} <theta, w>`` row-wise (closed form)."""
-    wn = np.linalg.norm(W, axis=1)
-    cosang = np.einsum("ij,ij->i", U, W) / np.where(wn > 0, wn, 1.0)
-    ang = np.arccos(np.clip(cosang, -1.0, 1.0))
-    return wn * np.cos(np.maximum(0.0, ang - r))
-
-
-class _BnB:
-    """State of the cap branch and bound (see :func:`sup_branch_and_bound`)."""
-
-    def __init__(self, p, X, keys, kmax):
-        self.p, self.X, self.keys, self.kmax = p, X, keys, kmax
-        self.n, self.d = X.shape
-        self.xn = np.linalg.norm(X, axis=1)
-        self.others = np.array([[a for a in range(self.d) if a != ax] for ax in range(self.d)], dtype=int)
-        self.n_pattern_bounds = 0
-
-    def bounds(self, U, r, lb):
-        """Upper bounds of ``|eta|`` on caps, ``|eta|`` at the centres (nan if excluded)."""
-        p, X, n = self.p, self.X, self.n
-        G = U @ X.T
-        sr = np.where(r >= np.pi / 2, np.inf, np.sin(np.minimum(r, np.pi / 2)))
-        cross = np.abs(G) <= self.xn * sr[:, None]
-        ncact = (G > 0) & ~cross
-        beta = np.arccos(np.clip(G / np.where(self.xn > 0, self.xn, 1.0), -1.0, 1.0))
-        hi_ = self.xn * np.cos(np.maximum(0.0, beta - r[:, None]))
-        lo_ = self.xn * np.cos(np.minimum(np.pi, beta + r[:, None]))
-        den = hi_ - lo_
-        lam = np.where(cross & (den > 0), hi_ / np.where(den > 0, den, 1.0), 0.0)
-        W = ((ncact * p) + (cross * lam * p)) @ X / n
-        cp_ = (cross * lam * (-lo_)) @ np.maximum(p, 0.0) / n
-        cm_ = (cross * lam * (-lo_)) @ np.maximum(-p, 0.0) / n
-        ub = np.maximum(_capsup(U, W, r) + cp_, _capsup(U, -W, r) + cm_)
-        ec = np.abs(np.maximum(G, 0.0) @ p / n)
-        k = cross.sum(axis=1)
-        for b in np.flatnonzero(k <= self.kmax):
-            centre_pat = G[b] > 0
-            if self.keys and pattern_key(centre_pat) in self.keys:
-                ec[b] = np.nan
-            if ub[b] <= lb and not self.keys:
-                continue
-            ub[b] = min(ub[b], self._pattern_bound(U[b], r[b], ncact[b], np.flatnonzero(cross[b]), lb))
-        if self.keys:
-            for b in np.flatnonzero(k > self.kmax):
-                if pattern_key(G[b] > 0) in self.keys:
-                    ec[b] = np.nan
-        return ub, ec
-
-    def _pattern_bound(self, u, r, ncact, cidx, lb):
-        """Bound on a cap crossed by few hyperplanes: enumerate their sign patterns."""
-        p, X, n = self.p, self.X, self.n
-        self.n_pattern_bounds += 1
-        w0 = (ncact * p) @ X / n
-        k = cidx.size
-        S = (np.array(list(itertools.product((False, True), repeat=k)), dtype=bool) if k
-             else np.zeros((1, 0), dtype=bool))
-        V = w0 + (S * p[cidx]) @ X[cidx] / n
-        allowed = np.ones(S.shape[0], dtype=bool)
-        if self.keys:
-            for j in range(S.shape[0]):
-                pat = ncact.copy()
-                pat[cidx] = S[j]
-                allowed[j] = pattern_key(pat) not in self.keys
-        cand = []
-        Uu = np.broadcast_to(u, V.shape)
-        rr = np.full(V.shape[0], r)
-        for sgn in (1.0, -1.0):
-            cs = _capsup(Uu, sgn * V, rr)
-            cand += [(cs[j], j, sgn) for j in range(S.shape[0]) if allowed[j]]
-        cand.sort(key=lambda t: -t[0])
-        running = -np.inf
-        for cs, j, sgn in cand:
-            if cs <= running:
-                break
-            val = cs
-            if k:
-                pat = np.zeros(n, dtype=bool)
-                pat[cidx] = S[j]
-                val = min(cs, project_onto_cell(sgn * V[j], X, pat, walls=cidx).value)
-            running = max(running, val)
-        return running
+def _others(d: int) -> np.ndarray:
+    return np.array([[a for a in range(d) if a != ax] for ax in range(d)], dtype=int)
 
 
 def cap_upper_bounds(p, X, centres, radii, *, exclude_patterns=None, kmax: int = 6) -> np.ndarray:
-    """Rigorous upper bounds of ``sup |eta_p|`` on spherical caps (the branch-and-bound bound).
+    """Rigorous upper bounds of ``sup |eta_p|`` on spherical caps (outward rounding).
 
     Parameters
     ----------
     p : array_like (n,)
     X : array_like (n, d)
     centres : array_like (B, d)
-        Unit centres of the caps.
+        Cap centres (any non-zero norm).
     radii : array_like (B,)
-        Angular radii in [0, pi].
+        Angular radii in [0, pi]; ``sin r`` is rounded up by 4 ulps (libm's
+        ``sin`` is accurate to 1 ulp), radii ``>= pi/2`` get the global bound.
     exclude_patterns : bool array (k, n), optional
         Cells left out (``-inf`` for a cap inside them).
-
-    Returns
-    -------
-    ndarray (B,)
-        Bounds without the safety margin (add :func:`safety_margin`).
     """
-    X = check_X(X)
-    p = check_vector(p, X.shape[0], name="p")
-    U = normalize(np.atleast_2d(np.asarray(centres, dtype=np.float64)))
+    p, X = _validated(p, X)
+    C = np.atleast_2d(np.asarray(centres, dtype=np.float64))
     r = np.asarray(radii, dtype=np.float64).reshape(-1)
-    if r.shape[0] != U.shape[0] or np.any(~np.isfinite(r)) or np.any(r < 0):
-        raise BlassoInputError("radii must be finite, >= 0, one per centre")
-    r = np.minimum(np.pi, r * (1 + 1e-12) + 1e-15)
-    ub, _ = _BnB(p, X, _as_keys(exclude_patterns), kmax).bounds(U, r, -np.inf)
-    return ub
+    if r.shape[0] != C.shape[0] or np.any(~np.isfinite(r)) or np.any(r < 0) or np.any(r > np.pi):
+        raise BlassoInputError("radii must be finite, in [0, pi], one per centre")
+    if C.shape[1] != X.shape[1] or np.any(np.linalg.norm(C, axis=1) == 0):
+        raise BlassoInputError("centres must be non-zero vectors of the data's dimension")
+    sc = exact_scaling(p, X)
+    s = np.where(r < np.pi / 2, np.sin(r) * (1 + 8 * U) + 1e-300, 1.0)
+    ub, _, _ = CapBounder(sc.ps, sc.Xs, _as_keys(exclude_patterns, sc.keep), kmax).bounds(C, s, -np.inf)
+    return np.array([sc.unscale(u) if np.isfinite(u) else u for u in ub])
 
 
 def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time_budget: float = 30.0,
                          threshold: float | None = None, lo_init: float = -np.inf,
                          theta_init: np.ndarray | None = None, kmax: int = 6, batch: int = 128,
                          max_leaves: int = 2_000_000, keep_leaves: bool = False,
-                         initial_split: int = 2) -> SupBracket:
+                         initial_split: int = 2, progress=None) -> SupBracket:
     """Rigorous ``sup |eta_p|`` bracket by branch and bound over spherical caps (any d).
 
     Parameters
@@ -517,9 +578,9 @@ def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time
     exclude_patterns : bool array (k, n), optional
         Cells left out (the sup is over the closure of the others).
     tol : float
-        Stop when ``hi - lo <= tol`` (absolute).
+        Stop when ``hi - lo <= tol * L`` (relative to the scale ``L``).
     time_budget : float
-        Seconds; on expiry the current bracket is returned (``stopped="budget"``).
+        Seconds; on expiry the current (rigorous) bracket is returned (``stopped="budget"``).
     threshold : float, optional
         Stop as soon as ``hi < threshold`` or ``lo > threshold`` (a decision).
     lo_init, theta_init :
@@ -528,50 +589,63 @@ def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time
         Enumerate sign patterns on caps crossed by at most this many hyperplanes.
     keep_leaves : bool
         Return the leaves (for margin curves).
+    progress : callable, optional
+        ``progress(desc, done, total)`` with the relative gap closed so far.
     """
-    t0 = time.perf_counter()
-    X = check_X(X)
-    p = check_vector(p, X.shape[0], name="p")
-    n, d = X.shape
-    keys = _as_keys(exclude_patterns)
-    st = _BnB(p, X, keys, kmax)
-    saf = safety_margin(p, X)
-    faces, blo, bhi = _initial_boxes(d, initial_split)
-    U, r = _caps(faces, blo, bhi, d, st.others)
-    lb, th = float(lo_init), (None if theta_init is None else np.asarray(theta_init, dtype=float))
-    ub, ec = st.bounds(U, r, lb)
-    ret = {"U": [], "r": [], "ub": [], "ec": []}
+    p, X = _validated(p, X)
+    sc = exact_scaling(p, X)
+    dl = _Deadline(time_budget)
+    keys = _as_keys(exclude_patterns, sc.keep)
+    thr = None if threshold is None else float(threshold) * 2.0 ** -sc.exponent
+    lo_s = -np.inf if not np.isfinite(lo_init) else _point_value(sc, theta_init)[0] if theta_init is not None \
+        else -np.inf
+    return _bnb(sc, keys, dl, tol=tol, thr=thr, lo=lo_s, th=theta_init, kmax=kmax, batch=batch,
+                max_leaves=max_leaves, keep_leaves=keep_leaves, split=initial_split, progress=progress)
 
-    def take_lb(Uc, ecc):
-        nonlocal lb, th
+
+def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, max_leaves=2_000_000,
+         keep_leaves=False, split=2, progress=None, info=None) -> SupBracket:
+    d = sc.Xs.shape[1]
+    if sc.ps.size == 0:
+        return _finish(sc, 0.0, None, "branch-and-bound", False, "converged", 0.0, dl, dict(info or {}))
+    st = CapBounder(sc.ps, sc.Xs, keys, kmax)
+    others = _others(d)
+    tol_s = tol * _lip(sc)
+    faces, blo, bhi = _initial_boxes(d, split)
+    C, s = box_caps(faces, blo, bhi, d, others)
+    lb, thb = float(lo), th
+    ub, ec, _ = st.bounds(C, s, lb)
+    ret = {"C": [], "s": [], "ub": [], "ec": []}
+
+    def take_lb(Cc, ecc):
+        nonlocal lb, thb
         if np.any(np.isfinite(ecc)):
             j = int(np.nanargmax(ecc))
             if ecc[j] > lb:
-                lb, th = float(ecc[j]), Uc[j].copy()
+                lb, thb = float(ecc[j]), Cc[j] / np.linalg.norm(Cc[j])
 
-    take_lb(U, ec)
+    def retire(mask):
+        ret["C"].append(C[mask]); ret["s"].append(s[mask]); ret["ub"].append(ub[mask]); ret["ec"].append(ec[mask])
+
+    take_lb(C, ec)
     stopped, iters = "converged", 0
     while True:
-        fin = np.isfinite(ub)
-        if not fin.all():  # caps inside excluded cells: nothing to bound
-            ret["U"].append(U[~fin]); ret["r"].append(r[~fin]); ret["ub"].append(ub[~fin]); ret["ec"].append(ec[~fin])
-            faces, blo, bhi, U, r, ub, ec = (a[fin] for a in (faces, blo, bhi, U, r, ub, ec))
-        # retire leaves that can never matter again
-        done = ub <= lb + tol
+        done = ~np.isfinite(ub) | (ub <= lb + tol_s)
         if done.any():
-            ret["U"].append(U[done]); ret["r"].append(r[done]); ret["ub"].append(ub[done]); ret["ec"].append(ec[done])
-            faces, blo, bhi, U, r, ub, ec = (a[~done] for a in (faces, blo, bhi, U, r, ub, ec))
+            retire(done)
+            faces, blo, bhi, C, s, ub, ec = (a[~done] for a in (faces, blo, bhi, C, s, ub, ec))
         if ub.size == 0:
-            stopped = "converged"
             break
         UB = float(ub.max())
-        if threshold is not None and UB + saf < threshold:
+        if progress is not None:
+            progress("branch and bound", iters, None)
+        if thr is not None and UB < thr:
             stopped = "below-threshold"
             break
-        if threshold is not None and lb > threshold:
+        if thr is not None and lb > thr:
             stopped = "above-threshold"
             break
-        if time.perf_counter() - t0 > time_budget:
+        if dl.over():
             stopped = "budget"
             break
         if ub.size > max_leaves:
@@ -588,41 +662,33 @@ def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time
         lo2, hi1 = lo_s.copy(), hi_s.copy()
         hi1[np.arange(kb), ax] = midv
         lo2[np.arange(kb), ax] = midv
-        cf = np.concatenate([f_s, f_s])
-        clo = np.concatenate([lo_s, lo2])
-        chi = np.concatenate([hi1, hi_s])
-        cU, cr = _caps(cf, clo, chi, d, st.others)
-        cub, cec = st.bounds(cU, cr, lb)
-        take_lb(cU, cec)
-        faces = np.concatenate([faces[keep], cf])
-        blo = np.concatenate([blo[keep], clo])
-        bhi = np.concatenate([bhi[keep], chi])
-        U = np.concatenate([U[keep], cU])
-        r = np.concatenate([r[keep], cr])
-        ub = np.concatenate([ub[keep], cub])
-        ec = np.concatenate([ec[keep], cec])
-    allub = np.concatenate(ret["ub"] + [ub]) if ret["ub"] or ub.size else np.zeros(0)
+        cf, clo, chi = np.concatenate([f_s, f_s]), np.concatenate([lo_s, lo2]), np.concatenate([hi1, hi_s])
+        cC, cs = box_caps(cf, clo, chi, d, others)
+        cub, cec, _ = st.bounds(cC, cs, lb)
+        take_lb(cC, cec)
+        faces, blo, bhi = np.concatenate([faces[keep], cf]), np.concatenate([blo[keep], clo]), np.concatenate([bhi[keep], chi])
+        C, s = np.concatenate([C[keep], cC]), np.concatenate([s[keep], cs])
+        ub, ec = np.concatenate([ub[keep], cub]), np.concatenate([ec[keep], cec])
+    allub = np.concatenate(ret["ub"] + [ub])
     finite = allub[np.isfinite(allub)]
-    hi = (float(finite.max()) if finite.size else -np.inf)
-    hi = max(hi, lb) + saf if np.isfinite(hi) or np.isfinite(lb) else -np.inf
-    eta_lo = float("nan")
-    if th is not None:
-        eta_lo = float(eta_direct(p, X, th[None])[0])
-        lb = abs(eta_lo)
+    hi = float(finite.max()) if finite.size else -np.inf
     leaves = None
     if keep_leaves:
-        leaves = {"centre": np.concatenate(ret["U"] + [U]), "radius": np.concatenate(ret["r"] + [r]),
-                  "ub": np.concatenate(ret["ub"] + [ub]), "eta_centre": np.concatenate(ret["ec"] + [ec])}
-    info = {"iterations": iters, "active_leaves": int(ub.size), "pattern_bounds": st.n_pattern_bounds,
-            "kmax": kmax}
-    return SupBracket(lb, hi, th, eta_lo, "branch-and-bound", False, stopped, saf,
-                      time.perf_counter() - t0, info, leaves)
+        Cs = np.concatenate(ret["C"] + [C])
+        ss = np.concatenate(ret["s"] + [s])
+        leaves = {"centre": Cs / np.linalg.norm(Cs, axis=1, keepdims=True),
+                  "radius": np.arcsin(np.minimum(ss, 1.0)) * (1 + 1e-12),
+                  "ub": np.array([sc.unscale(u) if np.isfinite(u) else u for u in allub]),
+                  "eta_centre": np.concatenate(ret["ec"] + [ec]) * 2.0 ** sc.exponent}
+    inf = {**(info or {}), "iterations": iters, "active_leaves": int(ub.size),
+           "pattern_bounds": st.n_pattern_bounds, "kmax": kmax, "outward_rounding": True}
+    return _finish(sc, hi, thb, "branch-and-bound", False, stopped, 0.0, dl, inf, leaves)
 
 
 # ------------------------------------------------------------------ dispatcher
 def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float = 1e-6,
                 time_budget: float = 30.0, threshold: float | None = None, rng=0, n_starts: int = 64,
-                extra_starts=None, keep_leaves: bool = False, kmax: int = 6) -> SupBracket:
+                extra_starts=None, keep_leaves: bool = False, kmax: int = 6, progress=None) -> SupBracket:
     """Bracket ``[lo, hi]`` of ``sup |eta_p|`` over the sphere (minus excluded cells).
 
     Parameters
@@ -633,9 +699,16 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
         Cells (activation patterns) to leave out; the sup is over the closure of
         the remaining cells.
     method : {"auto", "exact", "bnb"}
-        ``auto``: exact enumeration for d = 2, 3 (branch and bound if the data
-        are degenerate), branch and bound otherwise.
-    tol, time_budget, threshold, kmax, keep_leaves :
+        ``auto``: exact enumeration for d = 2, 3 (routed to branch and bound,
+        with the reason in ``info["routed"]``, when the data are degenerate
+        for it or its share of the budget runs out), branch and bound otherwise.
+        ``exact`` raises instead of routing.
+    tol : float
+        Relative to ``L`` (see :func:`sup_branch_and_bound`).
+    time_budget : float
+        Seconds for the whole call: ascent (at most a quarter), enumeration,
+        branch and bound.
+    threshold, kmax, keep_leaves, progress :
         See :func:`sup_branch_and_bound`.
     rng : Generator or int
         Seeds the random starts of the ascent.
@@ -645,32 +718,48 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
     Returns
     -------
     SupBracket
-        ``lo`` is evaluated directly at ``theta_lo``; ``hi`` is rigorous.
+        ``lo`` is evaluated directly at ``theta_lo``; ``hi`` is an upper bound
+        (``rigorous`` for branch and bound; with a stated rounding allowance
+        for the enumerations).
     """
-    X = check_X(X)
-    p = check_vector(p, X.shape[0], name="p")
+    p, X = _validated(p, X)
     method = check_choice(method, ("auto", "exact", "bnb"), name="method")
     rng = check_rng(rng)
     d = X.shape[1]
-    t0 = time.perf_counter()
-    starts = _default_starts(d, rng, n_starts, extra_starts)
-    lo, th, e, _, _ = cell_ascent(p, X, starts, exclude_patterns=exclude_patterns)
-    t_ascent = time.perf_counter() - t0
-    res = None
-    if method in ("auto", "exact") and d in (2, 3):
-        f = sup_exact_circle if d == 2 else sup_exact_sphere3
-        res = f(p, X, exclude_patterns=exclude_patterns)
-        if res.info.get("degenerate") and method == "auto":
-            res = None
-    elif method == "exact":
+    if method == "exact" and d not in (2, 3):
         raise BlassoInputError(f"exact enumeration is implemented for d = 2 and 3; got d = {d} (use 'bnb')")
-    if res is None:
-        res = sup_branch_and_bound(p, X, exclude_patterns=exclude_patterns, tol=tol,
-                                   time_budget=max(0.0, time_budget - t_ascent), threshold=threshold,
-                                   lo_init=lo, theta_init=th, keep_leaves=keep_leaves, kmax=kmax)
-    if th is not None and lo > res.lo:
-        res.lo, res.theta_lo, res.eta_lo = lo, th, e
-        res.hi = max(res.hi, lo)
-    res.info["ascent_s"] = t_ascent
-    res.wall_s = time.perf_counter() - t0
+    dl = _Deadline(time_budget)
+    sc = exact_scaling(p, X)
+    keys = _as_keys(exclude_patterns, sc.keep)
+    S = random_sphere(max(1, n_starts), d, rng)
+    if extra_starts is not None and len(extra_starts):
+        S = np.vstack([normalize(np.atleast_2d(np.asarray(extra_starts, dtype=float))), S])
+    pts = _ascent(sc, S, keys, _Deadline(0.25 * max(0.0, time_budget)))
+    th, lo = _best_point(sc, pts)
+    t_ascent = time.perf_counter() - dl.t0
+    info = {"ascent_s": t_ascent, "ascent_points": int(len(pts))}
+    if method in ("auto", "exact") and d in (2, 3):
+        out = (_exact_circle if d == 2 else _exact_sphere3)(sc, keys, dl)
+        name = "exact-circle" if d == 2 else "exact-sphere3"
+        if out[0] is not None or method == "exact":
+            res = _exact_bracket(sc, out, name, dl)
+            _take_better_lo(res, sc, th)
+            res.info.update(info)
+            return res
+        info["routed"] = f"{name} -> branch-and-bound: {out[2].get('degenerate_reason')}"
+    res = _bnb(sc, keys, dl, tol=tol, thr=None if threshold is None else float(threshold) * 2.0 ** -sc.exponent,
+               lo=lo, th=th, kmax=kmax, keep_leaves=keep_leaves, progress=progress, info=info)
     return res
+
+
+def _take_better_lo(res: SupBracket, sc: Scaled, th) -> None:
+    """Use the ascent's point for ``lo`` when it is better (``hi`` is untouched)."""
+    if th is None:
+        return
+    lo_s, e_s = _point_value(sc, th)
+    lo = sc.unscale(lo_s)
+    if lo > res.lo:
+        if lo - sc.unscale(eval_error(sc.n, sc.Xs.shape[1], _lip(sc))) > res.hi:
+            raise RuntimeError(f"{res.method}: the ascent found |eta| = {lo!r} above the bound {res.hi!r}:"
+                               " the bound is wrong; please report this input")
+        res.lo, res.theta_lo, res.eta_lo = lo, np.asarray(th, dtype=float), sc.unscale(e_s)
