@@ -13,8 +13,8 @@ A *progress hook* is any callable::
 * ``progress("GD iterations", done=k, total=max_iter)`` -- a bar named
   ``desc`` advanced to ``done`` units of ``total``.  ``total=None`` means the
   total is unknown (the bar counts without an ETA).  Consecutive calls with the
-  same ``desc`` update the same bar; a call with another ``desc`` (bar or
-  message) closes it; ``done >= total`` closes it too.  Units are the caller's:
+  same ``desc`` update the same bar (messages in between are printed above
+  it); a bar with another ``desc`` closes it; ``done >= total`` closes it too.  Units are the caller's:
   iterations, rounds, cells, or seconds of a time budget (branch and bound:
   ``progress("branch and bound", done=elapsed_s, total=time_budget)``).
 
@@ -126,8 +126,11 @@ class TerminalProgress:
         if self.quiet:
             return
         if done is None:
-            self.close()
-            print(f"[{time.perf_counter() - self._t0:7.1f}s] {desc}", file=self.stream, flush=True)
+            line = f"[{time.perf_counter() - self._t0:7.1f}s] {desc}"
+            if self._bar is not None:      # above the open bar, which keeps its ETA
+                self._bar.write(line, file=self.stream)
+            else:
+                print(line, file=self.stream, flush=True)
             return
         if not self.bars:
             return

@@ -64,6 +64,7 @@ from typing import Callable
 import numpy as np
 
 from blasso.measure import Measure
+from blasso.progress import as_progress
 from blasso.sphere import random_sphere
 from blasso.validation import (
     BlassoInputError,
@@ -323,8 +324,8 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
            alpha: float = 0.5, max_iter: int = 100000, ftol: float = 0.0, gtol: float = 0.0,
            target: float | None = None, check_every: int = 1000, rng=0, init=None,
            n_trace: int = 200, record_units: bool = False, active_rtol: float = 1e-3,
-           X_test=None, y_test=None, callback: Callable[[dict], bool | None] | None = None
-           ) -> GDResult:
+           X_test=None, y_test=None, callback: Callable[[dict], bool | None] | None = None,
+           progress=None) -> GDResult:
     """Run Algorithm 1 (or plain GD) from the paper's initialisation.
 
     Parameters
@@ -369,6 +370,9 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
         A unit is active when ``|a_j| ||w_j|| > active_rtol * max_k |a_k| ||w_k||``.
     X_test, y_test : optional
         Held-out data; the trace then has ``test_loss = 1/(2 n_test) ||f - y_test||^2``.
+    progress : callable, optional
+        A :mod:`blasso.progress` hook, called every ``check_every`` iterations as
+        ``progress("GD iterations", k, max_iter)``.
     callback : callable, optional
         Called every ``check_every`` iterations with a dict (``iter``, ``F``, ``J``,
         ``grad_norm``, ``elapsed_s``); returning True stops the run.
@@ -386,6 +390,7 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
     alpha = _check_pos(alpha, "alpha")
     max_iter = check_positive_int(max_iter, name="max_iter", minimum=0)
     check_every = check_positive_int(check_every, name="check_every")
+    progress = as_progress(progress)
     ftol = _check_nonneg(ftol, "ftol")
     gtol = _check_nonneg(gtol, "gtol")
     active_rtol = _check_nonneg(active_rtol, "active_rtol")
@@ -457,6 +462,8 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
                 gnorm = float(np.sqrt(np.sum((eta * g) ** 2) + np.sum((eta[:, None] * h) ** 2))) / alpha
             if k in sched:
                 record(k, r, nw, gnorm)
+            if at_check:
+                progress("GD iterations", k, max_iter)
             if at_check and k > 0:
                 fit = float(r @ r) / (2 * n)
                 F = fit + _penalty_value(a, nw, lam, penalty)
@@ -481,6 +488,7 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
             W -= eta[:, None] * h
             k += 1
 
+    progress("GD iterations", k, k)           # done: closes the bar (early stops end below max_iter)
     if trace["iter"][-1] != k:
         record(k, r, nw, gnorm)
     wall = time.perf_counter() - t0

@@ -41,6 +41,7 @@ import numpy as np
 
 from blasso.measure import Measure
 from blasso.objective import blasso_objective, dual_objective
+from blasso.progress import as_progress
 from blasso.sphere import Grid
 from blasso.validation import BlassoInputError, check_lam, check_positive_int, check_X, check_y
 
@@ -239,8 +240,9 @@ def convex_reference(X, y, lam: float, grid: Grid, *, rounds: int = 4, rtol: flo
         ``bracket_rtol * J``.
     bracket_rtol : float
         Relative width of the certified bracket at which rounds stop.
-    progress : callable(str), optional
-        Receives one line per stage.
+    progress : callable, optional
+        A :mod:`blasso.progress` hook: one message per stage and
+        ``progress("exchange rounds", r, rounds)`` after round ``r``.
 
     Returns
     -------
@@ -259,7 +261,7 @@ def convex_reference(X, y, lam: float, grid: Grid, *, rounds: int = 4, rtol: flo
     base = grid.theta
     if extra_atoms is not None:
         base = np.vstack([base, np.asarray(extra_atoms, dtype=np.float64)])
-    say = progress or (lambda _msg: None)
+    say = as_progress(progress)
     res = solve_lasso(X, y, lam, Grid(base, kind=grid.kind), solver=solver)
     best = res.measure()
     J_best = J_grid = float(res.objective)
@@ -293,6 +295,7 @@ def convex_reference(X, y, lam: float, grid: Grid, *, rounds: int = 4, rtol: flo
                 + (f"; {len(thetas)} violating direction(s) added to the grid" if added else ""))
             if J_best - J_lower <= bracket_rtol * abs(J_best):
                 break
+        say("exchange rounds", rnd + 1, rounds)
         if not added and J_start - J_best <= rtol * abs(J_best):
             break
     return ConvexReference(measure=best, J=J_best, J_grid=J_grid, history=hist, solver=res.solver,

@@ -42,5 +42,9 @@ def test_terminal_progress_bar_counts_and_closes():
     assert "loop:" in s.getvalue() and "/10" in s.getvalue()
     p("open", 1, None)
     assert p._bar is not None
-    p("next phase")                        # a message closes the open bar
-    assert p._bar is None and s.getvalue().endswith("] next phase\n")
+    p("a message")                         # printed above the open bar, which stays
+    assert p._bar is not None and "] a message" in s.getvalue()
+    p("other", 1, 5)                       # another bar replaces it
+    assert p._desc == "other"
+    p.close()
+    assert p._bar is None
