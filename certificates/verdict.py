@@ -15,10 +15,31 @@ Hence (10) holds iff the equations are consistent and ``sup |eta_V| < 1`` off
 the atom cells (plus ``-sign(c_j) eta_V < 1`` on ``C_j``) -- a finite check done
 rigorously by :mod:`certificates.sup`.
 
-Verdicts: ``certified`` only when the rigorous upper bound is ``< 1 - tol``;
-``fails`` when the equations are inconsistent, or ``|eta_V(theta)| > 1 + tol`` at a
-point found by the ascent and confirmed by direct evaluation (in float64 and
-in extended precision); ``inconclusive`` otherwise, with the reason.
+What is rigorous, and how (each gap of the earlier float-only check closed):
+
+* Assumption 4.3 is proven, not thresholded: ``<u_j, x_i> != 0`` in ball
+  arithmetic (:func:`certificates.ball.atoms_interior`).
+* The statement is about the *exact* ``p_V`` for the exact unit directions
+  ``u_j``, not the float one: full row rank of the equations is proven in ball
+  arithmetic (so they are consistent and ``p_V`` is unique), and the balls of
+  ``p_V`` bound ``delta_L >= sup |eta_{p_V} - eta_p|`` for the float ``p`` used
+  by the sup computation (:func:`certificates.ball.exact_precertificate`).
+* Same sign on the atom cells: for the exact ``p_V``, ``eta = s_j cos angle``
+  there, so its sup is exactly 1, at the atom only (no residual tolerance).
+  Opposite sign: a cone-projection bound evaluated in balls.
+* Off the atom cells: branch and bound in outward-rounded interval arithmetic
+  (:mod:`certificates.capbound`); an enumeration's bracket is re-checked by it
+  before ``certified``.
+* ``fails`` by a violating direction: ``|eta_{p_V}|`` there evaluated in balls
+  around the exact ``p_V`` exceeds ``1 + tol L``.  ``fails`` by inconsistency:
+  two atoms share an activation cell (an exact combinatorial fact), or an exact
+  integer null-space computation proves ``b`` outside the range
+  (:func:`certificates.ball.exact_rank_test`); otherwise ``inconclusive``.
+* ``tol`` is relative to ``L = (1/n) sum |p_i| ||x_i||`` (the scale of eta).
+* The final sums ``hi + delta_L < 1 - tol L`` are decided in ball arithmetic.
+
+Verdicts: ``certified`` only when every step holds; ``fails`` as above;
+``inconclusive`` otherwise, with the reason.
 """
 
 from __future__ import annotations
@@ -35,9 +56,11 @@ from blasso.objective import dual_objective
 from blasso.sphere import Grid, make_grid, random_sphere
 from blasso.validation import BlassoInputError, check_lam, check_rng, check_X
 
-from .cells import cell_vector, project_onto_cell
+from .ball import arb_less, atoms_interior, cone_bound, eta_ball, exact_precertificate, exact_rank_test, \
+    unit_vector_balls
+from .cells import project_onto_cell
 from .dual import PreCertificate, basis_pursuit_certificate, vanishing_derivative_certificate
-from .sup import SupBracket, sup_abs_eta, sup_branch_and_bound
+from .sup import SupBracket, lipschitz_constant, sup_abs_eta, sup_branch_and_bound
 
 __all__ = [
     "VERDICTS",
@@ -79,14 +102,17 @@ def _atom_starts(theta: np.ndarray, rng: np.random.Generator, per: int = 12,
 
 
 def margin_curve(p, X, atoms: np.ndarray, radii=DEFAULT_RADII, *, leaves: dict | None = None,
-                 points: np.ndarray | None = None, atom_cell_bound: float = 1.0) -> list[dict]:
+                 points: np.ndarray | None = None, atom_cell_bound: float = 1.0,
+                 shift: float = 0.0) -> list[dict]:
     """``1 - max |eta_p|`` outside the balls of angular radius ``r`` around ``atoms``.
 
     ``hi(r)`` (upper bound of the max, hence a lower bound of the margin) comes
     from branch-and-bound ``leaves`` (caps not inside a ball keep their bound)
     combined with ``cos(r)`` for the atom cells, where ``|eta| = cos(angle)``
     (and ``atom_cell_bound`` for the opposite sign); ``lo(r)`` is the largest
-    ``|eta_p|`` evaluated at ``points`` outside the balls.
+    ``|eta_p|`` evaluated at ``points`` outside the balls.  ``shift`` is added
+    to the leaves' bounds (``delta_L`` carries the float ``p`` to the exact
+    ``p_V``).
     """
     X = check_X(X)
     out = []
@@ -102,7 +128,7 @@ def margin_curve(p, X, atoms: np.ndarray, radii=DEFAULT_RADII, *, leaves: dict |
             out_cap = ang + leaves["radius"] > r  # caps not entirely inside a ball
             ub = leaves["ub"][out_cap]
             ub = ub[np.isfinite(ub)]
-            hi = max(float(ub.max()) if ub.size else -np.inf, float(np.cos(r)), atom_cell_bound)
+            hi = max(float(ub.max()) + shift if ub.size else -np.inf, float(np.cos(r)), atom_cell_bound)
             row["max_eta_hi"] = hi
         row["margin_lo"] = 1.0 - row["max_eta_hi"]
         row["margin_hi"] = 1.0 - row["max_eta_lo"]
@@ -167,10 +193,37 @@ class ConditionsResult:
         }
 
 
+def _nonneg(value, name: str) -> float:
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise BlassoInputError(f"{name} must be a finite number >= 0; got {value!r}")
+    return v
+
+
 def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 1e-8,
                      time_budget: float = 60.0, rng=0, n_starts: int = 64,
-                     radii=DEFAULT_RADII) -> ConditionsResult:
+                     radii=DEFAULT_RADII, progress=None) -> ConditionsResult:
     """Decide conditions (10) for ``target`` rigorously over the whole sphere.
+
+    The statement is about the *exact* minimal-norm ``p_V`` for the exact unit
+    atom directions (see the module docstring); each step below is rigorous:
+
+    1. atoms strictly inside their cells, proven in ball arithmetic;
+    2. the equations consistent: full row rank proven in ball arithmetic
+       (:func:`certificates.ball.exact_precertificate`), which also bounds
+       ``delta_L >= sup |eta_{p_V} - eta_p|`` for the float ``p``; or, when that
+       fails, an exact rank test (``fails`` only if it proves inconsistency,
+       or two atoms share a cell);
+    3. the opposite sign on each atom cell bounded in ball arithmetic (the same
+       sign is exactly ``cos angle <= 1`` there, equality at the atom only);
+    4. ``sup |eta_p|`` off the atom cells bounded by branch and bound in
+       outward rounding (when the enumeration of d = 2, 3 computed the
+       bracket, that bound is re-checked by branch and bound before a
+       ``certified``);
+    5. ``certified`` iff ``hi + delta_L < 1 - tol L`` and every opposite-sign
+       bound is ``< 1 - tol L``, the sums evaluated in ball arithmetic;
+       ``fails`` iff ``|eta_{p_V}(theta)| > 1 + tol L`` at a found direction,
+       evaluated in balls around the exact ``p_V``.
 
     Parameters
     ----------
@@ -178,76 +231,134 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     target : Measure
         Atoms ``theta_j`` (signs from ``c_j``).
     tol : float
-        ``certified`` needs ``sup |eta_V| <= 1 - tol`` off the atom cells;
-        ``fails`` needs a confirmed ``|eta_V| >= 1 + tol``.
+        Relative to ``L = (1/n) sum |p_i| ||x_i||`` (see step 5).
     res_tol : float
-        Largest residual of the vanishing-derivative equations counted as consistent.
+        Residual of the float equations above which they are reported as
+        numerically inconsistent (information; the verdict rests on step 2).
     time_budget : float
-        Seconds for the rigorous sup (branch and bound in d >= 4).
+        Seconds for the whole check (sup, re-check, margin curve).
     rng : Generator or int
     radii : sequence of float
         Radii of the margin curve.
+    progress : callable, optional
+        ``progress(desc, done, total)`` (see :mod:`blasso.progress`).
     """
     t0 = time.perf_counter()
     X = check_X(X)
+    tol = _nonneg(tol, "tol")
+    time_budget = _nonneg(time_budget, "time_budget")
     rng = check_rng(rng)
+    say = _say(progress)
     pre = vanishing_derivative_certificate(X, target, tol=res_tol)
     m = len(target)
-    xn = np.linalg.norm(X, axis=1)
     no = dict(sup=None, atom_cell_opposite=np.full(m, np.nan), margin=float("nan"), violating_theta=None,
               violating_eta=None, violating_eta_ext=None, curve=[])
-    if np.any(pre.margins <= 1e-12 * max(1.0, float(xn.max()))):
-        j = int(np.argmin(pre.margins))
-        return ConditionsResult("inconclusive", f"atom {j} lies on a sample's hyperplane (Assumption 4.3 fails:"
-                                f" margin {pre.margins[j]:.2e}); eta is not smooth there", pre,
+    interior = atoms_interior(X, pre.theta)
+    if not interior.all():
+        j = int(np.flatnonzero(~interior)[0])
+        return ConditionsResult("inconclusive", f"atom {j} lies on a sample's hyperplane (Assumption 4.3 fails,"
+                                " proven in ball arithmetic); eta is not smooth there", pre,
                                 wall_s=time.perf_counter() - t0, **no)
-    if not pre.consistent:
-        why = f"vanishing-derivative equations inconsistent (residual {pre.residual:.2e}, rank {pre.rank}" \
-              f" of {pre.n_equations})"
-        if pre.same_cell:
-            why += f"; atoms sharing a cell: {pre.same_cell}"
-        return ConditionsResult("fails", why + ": no certificate interpolates the signs with |eta| <= 1",
-                                pre, wall_s=time.perf_counter() - t0, **no)
-    p = pre.p
-    # exact: the opposite sign on each atom cell
-    opp = np.array([project_onto_cell(-pre.signs[j] * cell_vector(p, X, pre.patterns[j]), X,
-                                      pre.patterns[j]).value for j in range(m)])
+    conflict = [(j, k) for j, k in pre.same_cell
+                if not np.array_equal(pre.signs[j] * pre.theta[j], pre.signs[k] * pre.theta[k])]
+    if conflict:
+        return ConditionsResult("fails", f"vanishing-derivative equations inconsistent: atoms {conflict} share an"
+                                " activation cell, so v_C would equal two different vectors (exact): no certificate"
+                                " interpolates the signs with |eta| <= 1", pre, wall_s=time.perf_counter() - t0, **no)
+    say("conditions (10): exact p_V in ball arithmetic")
+    ex = exact_precertificate(X, pre.theta, pre.signs, pre.patterns, pre.p)
+    if not ex.proven:
+        return _unproven_consistency(X, pre, ex, t0, no)
+    L = lipschitz_constant(pre.p, X)
+    tol_abs = tol * L
+    opp = _opposite_sign_bounds(X, pre)
     starts = _atom_starts(pre.theta, rng)
-    sup = sup_abs_eta(p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10), time_budget=time_budget,
-                      threshold=None, rng=rng, n_starts=n_starts, extra_starts=starts, keep_leaves=True)
-    leaves = sup.leaves
-    if leaves is None:  # exact method: a short branch and bound for the margin curve only
-        bb = sup_branch_and_bound(p, X, exclude_patterns=pre.patterns, tol=1e-4,
-                                  time_budget=max(1.0, 0.2 * time_budget), keep_leaves=True,
-                                  lo_init=sup.lo, theta_init=sup.theta_lo)
-        leaves = bb.leaves
-    pts = np.vstack([starts, random_sphere(4000, X.shape[1], rng)] + ([sup.theta_lo[None]] if sup.theta_lo is not None else []))
-    curve = margin_curve(p, X, pre.theta, radii, leaves=leaves, points=pts,
-                         atom_cell_bound=float(opp.max(initial=0.0)))
-    info = {"atom_cells_excluded": m}
-    hi = max(sup.hi, float(opp.max(initial=-np.inf)))
-    vth, veta, vext = None, None, None
-    if sup.theta_lo is not None:
-        vth = sup.theta_lo
-        veta = float(eta_direct(p, X, vth[None])[0])
-        vext = float(eta_extended(p, X, vth)[0])
-    if vth is not None and min(abs(veta), abs(vext)) >= 1 + tol:
-        verdict, margin = "fails", 1.0 - abs(veta)
-        ang = np.degrees(np.min(np.arccos(np.clip(pre.theta @ vth, -1, 1))))
-        reason = (f"|eta_V| = {abs(veta):.9f} > 1 at a direction {ang:.3g} deg from the nearest atom "
-                  f"(confirmed in extended precision: {abs(vext):.9f}); eta_0 = eta_V would be needed for (10)")
-    elif hi < 1.0 - tol:
-        verdict, margin = "certified", 1.0 - hi
-        reason = (f"rigorous sup |eta_V| off the atom cells <= {hi:.9f} < 1 ({sup.method}); "
-                  f"equations consistent (residual {pre.residual:.1e})")
-        vth = veta = vext = None
-    else:
-        verdict, margin = "inconclusive", 1.0 - hi
-        reason = (f"bracket [{sup.lo:.9f}, {hi:.9f}] of sup |eta_V| contains 1 within tol {tol:g} "
-                  f"(stopped: {sup.stopped})")
-        vth = veta = vext = None
+    left = lambda: max(0.0, time_budget - (time.perf_counter() - t0))  # noqa: E731
+    say("conditions (10): sup |eta_V| off the atom cells")
+    sup = sup_abs_eta(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10), time_budget=0.5 * left(),
+                      rng=rng, n_starts=n_starts, extra_starts=starts, keep_leaves=True, progress=progress)
+    recheck = sup
+    if not sup.rigorous and sup.hi + ex.delta_L < 1.0 - tol_abs:
+        say("conditions (10): re-checking the enumeration by branch and bound")
+        recheck = sup_branch_and_bound(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10),
+                                       time_budget=0.8 * left(), threshold=1.0 - tol_abs - ex.delta_L,
+                                       lo_init=sup.lo, theta_init=sup.theta_lo, keep_leaves=True,
+                                       progress=progress)
+    leaves = recheck.leaves if recheck.leaves is not None else sup.leaves
+    if leaves is None:
+        leaves = sup_branch_and_bound(pre.p, X, exclude_patterns=pre.patterns, tol=1e-4,
+                                      time_budget=max(0.5, 0.5 * left()), keep_leaves=True,
+                                      lo_init=sup.lo, theta_init=sup.theta_lo).leaves
+    pts = np.vstack([starts, random_sphere(4000, X.shape[1], rng)] +
+                    ([sup.theta_lo[None]] if sup.theta_lo is not None else []))
+    curve = margin_curve(pre.p, X, pre.theta, radii, leaves=leaves, points=pts,
+                         atom_cell_bound=float(opp.max(initial=0.0)), shift=ex.delta_L)
+    info = {"atom_cells_excluded": m, "tol_abs": tol_abs, "lipschitz_L": L, "p_V_exact": ex.reason,
+            "p_V_delta_L": ex.delta_L, "recheck": None if recheck is sup else recheck.to_dict()}
+    verdict, reason, margin, viol = _decide(X, pre, ex, sup, recheck, opp, tol, tol_abs)
+    vth, veta, vext = viol
     return ConditionsResult(verdict, reason, pre, sup, opp, margin, vth, veta, vext, curve,
                             time.perf_counter() - t0, info)
+
+
+def _say(progress):
+    if progress is None:
+        return lambda s: None
+    return lambda s: progress(s)
+
+
+def _unproven_consistency(X, pre, ex, t0, no) -> ConditionsResult:
+    exact = exact_rank_test(X, pre.theta, pre.signs, pre.patterns)
+    base = f"residual {pre.residual:.2e}, numerical rank {pre.rank} of {pre.n_equations}"
+    if exact == "inconsistent":
+        return ConditionsResult("fails", f"vanishing-derivative equations inconsistent (exact rank test; {base}):"
+                                " no certificate interpolates the signs with |eta| <= 1", pre,
+                                wall_s=time.perf_counter() - t0, **no)
+    why = ("consistent but rank-deficient in exact arithmetic: p_V is not determined by this check"
+           if exact == "consistent" else "the exact rank test was too large or undecided")
+    return ConditionsResult("inconclusive", f"consistency of the vanishing-derivative equations not proven"
+                            f" ({ex.reason}; {why}; {base})", pre, wall_s=time.perf_counter() - t0, **no)
+
+
+def _opposite_sign_bounds(X, pre) -> np.ndarray:
+    """Ball-arithmetic bounds of ``sup -s_j eta_{p_V}`` over each atom cell (``= sup <theta, -u_j>`` there)."""
+    out = []
+    for j in range(len(pre.signs)):
+        pr = project_onto_cell(-pre.theta[j], X, pre.patterns[j])
+        u = unit_vector_balls(pre.theta[j])
+        out.append(cone_bound([-c for c in u], X, pre.patterns[j], pr.multipliers, pr.walls))
+    return np.array(out)
+
+
+def _decide(X, pre, ex, sup, recheck, opp, tol, tol_abs):
+    """Verdict, reason, margin and the violating direction (see :func:`check_conditions`)."""
+    none = (None, None, None)
+    if sup.theta_lo is not None:
+        vth = sup.theta_lo
+        lo_e, hi_e = eta_ball(ex.mid, ex.rad, X, vth)
+        if max(lo_e, -hi_e) > 1.0 + tol_abs:
+            veta = float(eta_direct(pre.p, X, vth[None])[0])
+            ang = np.degrees(np.min(np.arccos(np.clip(pre.theta @ vth, -1, 1))))
+            val = lo_e if lo_e > 0 else -hi_e
+            return ("fails", f"|eta_V| = {abs(veta):.9f} > 1 at a direction {ang:.3g} deg from the nearest atom"
+                    f" (exact p_V in ball arithmetic: |eta_V| >= {val:.9f}); eta_0 = eta_V would be needed for (10)",
+                    1.0 - abs(veta), (vth, veta, val if veta > 0 else -val))
+    hi = recheck.hi
+    ok_off = recheck.rigorous and arb_less([hi, ex.delta_L], 1.0 - tol_abs)
+    ok_opp = all(arb_less([o], 1.0 - tol_abs) for o in opp)
+    if ok_off and ok_opp:
+        return ("certified", f"rigorous sup |eta_V| off the atom cells <= {hi + ex.delta_L:.9f} < 1 - tol"
+                f" (branch and bound in outward rounding{', re-checking ' + sup.method if recheck is not sup else ''};"
+                f" exact p_V within {ex.delta_L:.1e}); opposite sign on the atom cells <= {opp.max():.6f}",
+                1.0 - max(hi + ex.delta_L, float(opp.max())), none)
+    if not ok_opp:
+        return ("inconclusive", f"opposite-sign bound on an atom cell {opp.max():.9f} not below 1 - tol",
+                1.0 - float(opp.max()), none)
+    why = (f"re-check by branch and bound stopped at [{recheck.lo:.9f}, {recheck.hi:.9f}] ({recheck.stopped})"
+           if recheck is not sup else f"stopped: {sup.stopped}")
+    return ("inconclusive", f"bracket [{sup.lo:.9f}, {max(sup.hi, recheck.hi):.9f}] of sup |eta_V| (+ {ex.delta_L:.1e}"
+            f" for the exact p_V) is not decided against 1 within tol {tol:g} L; {why}",
+            1.0 - hi - ex.delta_L, none)
 
 
 # ------------------------------------------------------------------ instance level
