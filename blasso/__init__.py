@@ -17,6 +17,7 @@ from .objective import (
     network_objective,
     network_output,
 )
+from .report import load_report
 from .sphere import Grid, covering_radius, load_grid, make_grid
 from .validation import BlassoInputError, SolverError
 
@@ -46,4 +47,5 @@ __all__ = [
     "dual_objective",
     "dual_from_residual",
     "duality_gap",
+    "load_report",
 ]

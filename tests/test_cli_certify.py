@@ -14,11 +14,12 @@ def test_certify_json_and_recomputed_violation(tmp_path):
     code = main(["certify", "--teacher", "paper", "--n", "100", "--d", "2", "--m", "2", "--seed", "0",
                  "--grid-size", "400", "--time-budget", "4", "--json", str(path), "--quiet"])
     assert code == 0
-    rep = json.loads(path.read_text())
-    for key in ("command", "version", "status", "wall_s", "verdict", "reason", "sup_eta_lo", "sup_eta_hi",
+    full = json.loads(path.read_text())
+    rep = full["figures"]
+    for key in ("verdict", "reason", "sup_eta_lo", "sup_eta_hi",
                 "eta_V_sup_lo", "eta_V_sup_hi", "margin", "violating_theta", "bracket_lo", "bracket_hi"):
         assert key in rep, key
-    assert rep["command"] == "certify" and rep["verdict"] == "fails"
+    assert full["command"] == "certify" and full["status"] == "ok" and rep["verdict"] == "fails"
     # recompute eta_V at the reported direction from scratch: p_V = minimal-norm solution
     inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=0)
     X, n = inst.X, inst.n
@@ -38,10 +39,12 @@ def test_certify_instance_file_certified_with_plots(tmp_path):
     code = main(["certify", "--instance", str(f), "--grid-size", "300", "--time-budget", "4",
                  "--plot", str(tmp_path / "plots"), "--json", str(path), "--quiet"])
     assert code == 0
-    rep = json.loads(path.read_text())
+    full = json.loads(path.read_text())
+    rep = full["figures"]
     assert rep["verdict"] == "certified" and rep["margin"] > 0 and rep["violating_theta"] is None
     assert rep["lam"] == 0.01 and rep["bracket_kind"] == "J*"
     assert rep["eta_V_sup_hi"] < 1
+    assert rep["plots"] and [o["path"] for o in full["outputs"] if o["role"] == "plot"] == rep["plots"]
     for p in rep["plots"]:
         assert (tmp_path / "plots").joinpath(p.split("/")[-1]).stat().st_size > 1000
 

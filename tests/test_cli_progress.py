@@ -48,3 +48,27 @@ def test_terminal_progress_bar_counts_and_closes():
     assert p._desc == "other"
     p.close()
     assert p._bar is None
+
+
+def test_run_gd_reports_iterations_through_the_hook():
+    from blasso import make_instance
+    from solvers.gd import run_gd
+
+    inst = make_instance(teacher="paper", n=30, d=2, m=1, seed=0)
+    rec = Recorder()
+    res = run_gd(inst.X, inst.y, 1e-3, M=4, alpha=1.0, max_iter=950, check_every=100, progress=rec)
+    ups = rec.updates("GD iterations")
+    assert [u[0] for u in ups[:-1]] == list(range(0, 901, 100)) + [950]      # every check, and the last
+    assert all(t == 950 for _, t in ups[:-1]) and ups[-1] == (res.n_iter, res.n_iter)
+
+
+def test_convex_reference_reports_rounds():
+    from blasso import make_grid, make_instance
+    from solvers.refine import convex_reference
+
+    inst = make_instance(teacher="paper", n=30, d=2, m=1, seed=0)
+    rec = Recorder()
+    ref = convex_reference(inst.X, inst.y, 1e-2, make_grid("auto", 60, 2), rounds=3, progress=rec)
+    ups = rec.updates("exchange rounds")
+    assert ups and ups == [(k, 3) for k in range(1, len(ups) + 1)]
+    assert rec.messages()[0].startswith("grid LASSO") and ref.J <= ref.J_grid

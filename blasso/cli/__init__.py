@@ -1,11 +1,20 @@
-"""The ``blasso`` command line: argument parsing, printing and ``--json`` output.
+"""The ``blasso`` command line: argument parsing, printing and the ``--json`` report.
 
-No mathematics lives here: every command module parses its options, calls the
-library, prints a short report and returns a dict that becomes the ``--json``
-object.  A command module defines ``NAME``, ``HELP``, ``add_arguments(parser)``
-and ``run(args, out) -> dict``; register it in :data:`COMMAND_MODULES`.
+No mathematics lives here: every command module parses its options, calls one
+study or solver function, prints a short report and returns the figures that
+become the ``--json`` report (contract: :mod:`blasso.report`,
+``docs/report.md``).  A command module defines ``NAME``, ``HELP``,
+``add_arguments(parser)``, optionally ``outputs(args) -> [OutputSpec]``, and
+``run(args, out) -> dict`` with keys ``figures`` and optionally ``measures``
+(name -> Measure), ``solver_status`` (label -> status), ``solvers`` (names
+used), ``seeds`` and ``sizes``.  Register it in :data:`COMMAND_MODULES`.
 
-Exit codes: 0 success, 2 bad input, 3 solver failure.
+Every output path is checked before the work starts (a refused path means
+exit 2 and nothing written, not even the report), existing outputs need
+``--force``, and every file is written atomically.
+
+Exit codes: 0 success, 2 bad input (including unusable output paths), 3
+solver failure, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,22 +26,37 @@ import time
 import traceback
 
 from blasso import __version__
+from blasso.report import (SCHEMA_VERSION, file_record, library_versions, measure_record,
+                           write_json_atomic)
 from blasso.validation import BlassoInputError, SolverError
 
-from ._common import Output, write_json
+from ._common import Output, OutputSpec, check_outputs
 
-__all__ = ["main", "COMMAND_MODULES"]
+__all__ = ["main", "COMMAND_MODULES", "build_parser"]
 
 #: Command modules (inside ``blasso.cli``), in the order ``--help`` lists them.
-COMMAND_MODULES = [
-    "make_instance",
-    "solve",
-    "demo",
-    "gd",
-    "compare",
-    "reproduce",
-    "certify",
-]
+COMMAND_MODULES = ["make_instance", "solve", "demo", "gd", "compare", "reproduce", "certify"]
+
+#: Options naming input files (hashed into the report, never overwritten).
+INPUT_OPTIONS = (("instance", "--instance"), ("grid", "--grid"))
+
+#: Options recorded as seeds when the command has them.
+SEED_OPTIONS = ("seed", "grid_seed", "init_seed")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors (``blasso solve: error: argument --tol: ...``) and no exit."""
+
+    def error(self, message: str):
+        raise _UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Refused(BlassoInputError):
+    """An output path was refused before any work: nothing is written, not even the report."""
 
 
 def _load_commands():
@@ -40,59 +64,130 @@ def _load_commands():
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
-    parser = argparse.ArgumentParser(
-        prog="blasso",
-        description="Convex certificates (BLASSO) for gradient descent on two-layer ReLU networks.",
-    )
+    """The top-level parser and ``{command name: module}``."""
+    parser = ArgumentParser(prog="blasso",
+                            description="Convex certificates (BLASSO) for gradient descent on two-layer ReLU "
+                                        "networks.  Exit codes: 0 ok, 2 bad input, 3 solver failure, "
+                                        "130 interrupted.")
     parser.add_argument("--version", action="version", version=f"blasso {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     commands = {}
     for mod in _load_commands():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
-        p.add_argument("--json", metavar="PATH", help="write a JSON report of this run to PATH")
-        p.add_argument("--quiet", action="store_true", help="print only the final table")
+        g = p.add_argument_group("output")
+        g.add_argument("--json", metavar="PATH", help="write the JSON report of this run to PATH")
+        g.add_argument("--force", action="store_true", help="overwrite existing output files")
+        g.add_argument("--quiet", action="store_true", help="print only the final table (no progress)")
         mod.add_arguments(p)
         commands[mod.NAME] = mod
     return parser, commands
 
 
+def _parse(parser, argv):
+    """Parsed args, or an exit code (0 for --help/--version, 2 for a usage error)."""
+    try:
+        return parser.parse_args(argv)
+    except _UsageError as exc:
+        print(str(exc), file=sys.stderr, flush=True)
+        return 2
+    except SystemExit as exc:       # --help, --version
+        return int(exc.code or 0)
+
+
+def _inputs(args) -> list[tuple[str, str]]:
+    return [(opt, getattr(args, attr)) for attr, opt in INPUT_OPTIONS if getattr(args, attr, None)]
+
+
+def _preflight(args, mod) -> list[OutputSpec]:
+    """Check the output paths before any work (raises BlassoInputError)."""
+    specs = [OutputSpec("--json", args.json)] if args.json else []
+    try:
+        specs += list(getattr(mod, "outputs", lambda _a: [])(args))
+        check_outputs(specs, _inputs(args), args.force)
+    except BlassoInputError as exc:
+        raise _Refused(str(exc)) from None
+    return specs
+
+
+def _envelope(args, argv, result: dict, status: str, error, out: Output, wall_s: float) -> dict:
+    """The report of :mod:`blasso.report` from a command's result."""
+    files = []
+    for opt, path in _inputs(args):
+        try:
+            files.append(file_record(opt.lstrip("-"), path))
+        except OSError:
+            pass
+    seeds = {k: getattr(args, k) for k in SEED_OPTIONS if getattr(args, k, None) is not None}
+    if getattr(args, "instance", None):
+        seeds.pop("seed", None)         # generates no data then; the file's seed is instance_seed
+    seeds.update(result.get("seeds", {}))
+    measures = {k: measure_record(v) for k, v in result.get("measures", {}).items()}
+    return {
+        "command": args.command, "version": __version__, "schema": SCHEMA_VERSION, "status": status,
+        "argv": [str(a) for a in argv],
+        "inputs": {"files": files, "seeds": seeds, "sizes": result.get("sizes", {})},
+        "versions": library_versions(result.get("solvers", ())),
+        "figures": result.get("figures", {}), "measures": measures,
+        "solver_status": result.get("solver_status", {}),
+        "outputs": list(out.written), "error": error, "wall_s": wall_s,
+    }
+
+
+def _run(mod, args, out) -> tuple[dict, str, dict | None, int]:
+    """Run the command; map exceptions to (result, status, error, exit code)."""
+    try:
+        _preflight(args, mod)
+        return mod.run(args, out) or {}, "ok", None, 0
+    except _Refused as exc:
+        out.error(f"input error: {exc}")
+        args.json = None                # refused before any work: write nothing
+        return {}, "error", {"kind": "input", "message": str(exc)}, 2
+    except BlassoInputError as exc:
+        out.error(f"input error: {exc}")
+        return {}, "error", {"kind": "input", "message": str(exc)}, 2
+    except SolverError as exc:
+        out.error(f"solver error: {exc}")
+        return {}, "error", {"kind": "solver", "message": str(exc)}, 3
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return {}, "interrupted", {"kind": "interrupted", "message": "interrupted (KeyboardInterrupt)"}, 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``blasso`` console script."""
+    """Entry point of the ``blasso`` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser, commands = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
+    if isinstance(args, int):
+        return args
     if args.command is None:
         parser.print_help()
         return 2
-    mod = commands[args.command]
     out = Output(quiet=args.quiet)
     t0 = time.perf_counter()
-    report: dict = {}
-    code = 0
     try:
-        report = mod.run(args, out) or {}
-        report.setdefault("status", "ok")
-    except BlassoInputError as exc:
-        out.error(f"input error: {exc}")
-        report = {"status": "error", "error": f"input error: {exc}"}
-        code = 2
-    except SolverError as exc:
-        out.error(f"solver error: {exc}")
-        report = {"status": "error", "error": f"solver error: {exc}"}
-        code = 3
-    except KeyboardInterrupt:
-        out.error("interrupted")
-        report = {"status": "error", "error": "interrupted"}
-        code = 130
-    except Exception as exc:  # unexpected: still leave a JSON trace, then re-raise
-        report = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
-                  "traceback": traceback.format_exc()}
+        result, status, error, code = _run(commands[args.command], args, out)
+    except Exception as exc:        # unexpected: leave a JSON trace, then re-raise
         if args.json:
-            write_json(args.json, args.command, report, time.perf_counter() - t0)
+            err = {"kind": "internal", "message": f"{type(exc).__name__}: {exc}",
+                   "traceback": traceback.format_exc()}
+            _write_report(args, argv, {}, "error", err, out, t0)
         raise
+    finally:
+        out.progress.close()
     if args.json:
-        path = write_json(args.json, args.command, report, time.perf_counter() - t0)
+        path = _write_report(args, argv, result, status, error, out, t0)
         out.info(f"JSON report written to {path}")
     return code
+
+
+def _write_report(args, argv, result, status, error, out, t0):
+    out.wrote("json", args.json)
+    report = _envelope(args, argv, result, status, error, out, time.perf_counter() - t0)
+    try:
+        return write_json_atomic(args.json, report)
+    except KeyboardInterrupt:       # a second Ctrl-C while writing: the old file stays intact
+        return args.json
 
 
 if __name__ == "__main__":  # pragma: no cover

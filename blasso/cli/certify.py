@@ -2,30 +2,57 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 
-from ._common import add_data_arguments, add_grid_arguments, build_grid, format_table, load_data, resolve_lam
+from ._common import (OutputSpec, add_data_arguments, add_grid_arguments, build_grid, float_type, format_table,
+                      load_data, publish_dir, resolve_lam)
 
 NAME = "certify"
 HELP = "check the certificate conditions (10) rigorously over the sphere and bracket J*"
+
+#: Files ``certificates.plot.plot_report`` may write (which ones depends on d).
+PLOT_FILES = ("eta_circle.png", "eta_V_sphere.png", "margin_curve.png")
 
 
 def add_arguments(p) -> None:
     add_data_arguments(p)
     add_grid_arguments(p, default_size=2000)
-    p.add_argument("--lam", type=float, default=None,
+    p.add_argument("--lam", type=float_type(minimum=0.0), default=None,
                    help="regularisation; 0 = basis pursuit / p_0 (default: instance's lam, else 0)")
     p.add_argument("--target", default="teacher", choices=("teacher", "solution"),
                    help="measure whose conditions (10) are checked (default teacher)")
-    p.add_argument("--time-budget", type=float, default=60.0,
+    p.add_argument("--time-budget", type=float_type(minimum=0.0, strict=True), default=60.0,
                    help="seconds for the rigorous sup computations (default 60)")
-    p.add_argument("--tol", type=float, default=1e-9,
+    p.add_argument("--tol", type=float_type(minimum=0.0), default=1e-9,
                    help="certified needs sup|eta_V| <= 1 - tol off the atom cells (default 1e-9)")
-    p.add_argument("--merge-angle", type=float, default=0.1,
-                   help="radians: merge solution atoms closer than this (--target solution)")
+    p.add_argument("--merge-angle-deg", type=float_type(minimum=0.0, maximum=180.0),
+                   default=float(np.degrees(0.1)),
+                   help="degrees: merge solution atoms closer than this (--target solution; default 5.73 = 0.1 rad)")
     p.add_argument("--solver", default="CLARABEL", type=str.upper, choices=("CLARABEL", "ECOS", "SCS"),
-                   help="CVXPY solver for the grid problems (default CLARABEL)")
+                   help="CVXPY solver of the grid problems (default CLARABEL, not AUTO: certify solves basis "
+                        "pursuit and the minimal-norm p_0 problem, which the FAST LASSO path does not)")
     p.add_argument("--plot", metavar="DIR", help="write eta_V plots and the margin curve to DIR (needs matplotlib)")
+
+
+def outputs(args) -> list:
+    return [OutputSpec("--plot", Path(args.plot), kind="dir", members=PLOT_FILES)] if args.plot else []
+
+
+def _plots(out, rep, X, directory) -> list:
+    from certificates.plot import plot_report
+
+    paths = publish_dir(lambda staging: plot_report(rep, X, staging), Path(directory))
+    for p in paths:
+        out.wrote("plot", p)
+    if paths:
+        out.info("plots: " + ", ".join(str(p) for p in paths))
+    else:
+        out.info(f"plots: none for d = {X.shape[1]} (eta plots need d = 2 or 3, and there is no margin curve); "
+                 f"{directory} not created")
+    return [str(p) for p in paths]
 
 
 def run(args, out) -> dict:
@@ -36,7 +63,7 @@ def run(args, out) -> dict:
     grid = build_grid(args, inst)
     rep = certify_instance(inst, lam=lam, target=args.target, grid=grid, time_budget=args.time_budget,
                            tol=args.tol, seed=args.grid_seed, solver=args.solver,
-                           merge_angle=args.merge_angle, progress=out.progress)
+                           merge_angle=math.radians(args.merge_angle_deg), progress=out.progress)
     out.print(f"n={inst.n} d={inst.d} lam={lam:g}  {grid.describe()}")
     out.print(format_table(rep.table_rows(), ["quantity", "value"]))
     out.print(f"reason: {rep.reason}")
@@ -45,13 +72,10 @@ def run(args, out) -> dict:
         rows = [[f"{c['r']:.3g}", f"{c['margin_lo']:.3e}", f"{c['margin_hi']:.3e}"] for c in curve]
         out.print("margin curve 1 - max|eta_V| outside balls of radius r (rad) around the support:")
         out.print(format_table(rows, ["r", "margin >=", "margin <="]))
-    report = {**inst.sizes(), **rep.to_dict()}
+    figures = {"lam": lam, **rep.to_dict()}
     if args.plot:
-        from certificates.plot import plot_report
-
-        paths = plot_report(rep, inst.X, args.plot)
-        out.info("plots: " + ", ".join(str(p) for p in paths))
-        report["plots"] = [str(p) for p in paths]
-    if report.get("violating_theta") is not None:
-        report["violating_theta"] = np.asarray(report["violating_theta"]).tolist()
-    return report
+        figures["plots"] = _plots(out, rep, inst.X, args.plot)
+    if figures.get("violating_theta") is not None:
+        figures["violating_theta"] = np.asarray(figures["violating_theta"]).tolist()
+    return {"figures": figures, "measures": {"target": rep.target}, "sizes": {**inst.sizes(), "grid_size": grid.size},
+            "solvers": [args.solver], "seeds": {"instance_seed": inst.seed}}

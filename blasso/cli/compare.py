@@ -7,8 +7,8 @@ import numpy as np
 from blasso.studies.compare import Tolerances, gd_vs_convex
 from solvers import LASSO_SOLVERS
 
-from ._common import add_data_arguments, add_grid_arguments, build_grid, format_table, load_data
-from .gd import add_gd_arguments, gd_settings, progress_callback
+from ._common import add_data_arguments, add_grid_arguments, build_grid, float_type, format_table, int_type, load_data, resolve_lam
+from .gd import add_gd_arguments, progress_callback
 
 NAME = "compare"
 HELP = "run Algorithm 1 and compare its measure with the convex optimum (grid LASSO + off-grid refinement)"
@@ -18,31 +18,35 @@ def add_arguments(p) -> None:
     add_data_arguments(p)
     add_grid_arguments(p, default_size=10000)
     add_gd_arguments(p, iters=1_000_000, ftol=1e-9)
-    p.add_argument("--gap-target", type=float, default=1e-4,
+    nonneg = float_type(minimum=0.0)
+    p.add_argument("--gap-target", type=nonneg, default=1e-4,
                    help="stop GD once J <= J_convex (1 + gap-target) (default 1e-4)")
     p.add_argument("--solver", default="FAST", type=str.upper, choices=LASSO_SOLVERS,
-                   help="grid LASSO solver for the convex reference (default FAST)")
-    p.add_argument("--refine-rounds", type=int, default=8,
+                   help="grid LASSO solver of the convex reference (default FAST, not AUTO: the exchange rounds "
+                        "re-solve the LASSO on the grid plus every added atom many times, and FAST is exact to a "
+                        "1e-10 relative duality gap at any size)")
+    p.add_argument("--refine-rounds", type=int_type(minimum=0), default=8,
                    help="refine / re-solve (/ exchange) rounds of the convex reference (default 8)")
     p.add_argument("--no-certify", action="store_true",
                    help="skip the rigorous sphere-wide sup of |eta_p| (no certified lower bound on J*, "
                         "no exchange of violating directions)")
-    p.add_argument("--sup-budget", type=float, default=20.0,
+    p.add_argument("--sup-budget", type=nonneg, default=20.0,
                    help="seconds of branch and bound per round for the rigorous sup in d >= 4 (default 20)")
     t = p.add_argument_group("verdict tolerances")
     d = Tolerances()
-    t.add_argument("--gap-rtol", type=float, default=d.gap_rtol, help=f"same-measure relative gap (default {d.gap_rtol:g})")
-    t.add_argument("--gap-fail-rtol", type=float, default=d.gap_fail_rtol,
+    t.add_argument("--gap-rtol", type=nonneg, default=d.gap_rtol, help=f"same-measure relative gap (default {d.gap_rtol:g})")
+    t.add_argument("--gap-fail-rtol", type=nonneg, default=d.gap_fail_rtol,
                    help=f"different-measure relative gap (default {d.gap_fail_rtol:g})")
-    t.add_argument("--dist-rtol", type=float, default=d.dist_rtol,
+    t.add_argument("--dist-rtol", type=nonneg, default=d.dist_rtol,
                    help=f"same-measure flat distance / TV (default {d.dist_rtol:g})")
-    t.add_argument("--dist-fail-rtol", type=float, default=d.dist_fail_rtol,
+    t.add_argument("--dist-fail-rtol", type=nonneg, default=d.dist_fail_rtol,
                    help=f"different-measure flat distance / TV (default {d.dist_fail_rtol:g})")
-    t.add_argument("--mass-rtol", type=float, default=d.mass_rtol,
+    t.add_argument("--mass-rtol", type=nonneg, default=d.mass_rtol,
                    help=f"same-measure unmatched mass / TV (default {d.mass_rtol:g})")
-    t.add_argument("--match-angle-deg", type=float, default=float(np.degrees(d.match_angle)),
+    angle = float_type(minimum=0.0, maximum=180.0)
+    t.add_argument("--match-angle-deg", type=angle, default=float(np.degrees(d.match_angle)),
                    help=f"largest angle of a matched pair, degrees (default {np.degrees(d.match_angle):.2f})")
-    t.add_argument("--merge-angle-deg", type=float, default=float(np.degrees(d.merge_angle)),
+    t.add_argument("--merge-angle-deg", type=angle, default=float(np.degrees(d.merge_angle)),
                    help=f"atoms closer than this merge before matching, degrees (default {np.degrees(d.merge_angle):.2f})")
 
 
@@ -53,27 +57,14 @@ def tolerances_from_args(args) -> Tolerances:
                       merge_angle=float(np.radians(args.merge_angle_deg)))
 
 
-def run(args, out) -> dict:
-    inst = load_data(args)
-    s = gd_settings(args, inst)
-    tol = tolerances_from_args(args)
-    grid = build_grid(args, inst)
-    rep = gd_vs_convex(inst.X, inst.y, s["lam"], args.M, grid=grid, penalty=args.penalty, step=args.step,
-                       alpha=s["alpha"],
-                       seed=s["seed"], max_iter=args.iters, gap_target=args.gap_target, ftol=args.ftol,
-                       check_every=args.check_every, lasso_solver=args.solver, refine_rounds=args.refine_rounds,
-                       certify=not args.no_certify, sup_budget=args.sup_budget, tol=tol, callback=progress_callback(out), progress=out.progress)
-    rep.pop("_gd_result")
-    ref = rep.pop("_ref_measure")
-    gd = rep["gd"]
-    gd["alpha_auto"] = s["alpha_probe"]
-    cv = rep["convex"]
+def _print(out, args, rep, ref) -> None:
+    gd, cv = rep["gd"], rep["convex"]
     oracle = " (ORACLE grid: teacher atoms added)" if cv.get("oracle_grid") else ""
     out.print(f"convex reference{oracle}: grid J = {cv['J_grid']:.10g} ({cv['grid']}), after refinement "
               f"J_convex = {rep['J_convex']:.10g} (an upper bound on J*), {len(ref)} atoms")
-    out.print(f"GD: {'Algorithm 1' if args.step == 'norm' else 'plain GD'} {args.penalty}, M={args.M}, alpha={gd['alpha']:g}, seed {gd['seed']}: "
-              f"{gd['n_iter']} iterations ({gd['stop_reason']}) in {gd['wall_s']:.1f}s; "
-              f"J_gd = {rep['J_gd']:.10g}, {gd['active_units']} active units")
+    out.print(f"GD: {'Algorithm 1' if args.step == 'norm' else 'plain GD'} {args.penalty}, M={args.M}, "
+              f"alpha={gd['alpha']:g}, seed {gd['seed']}: {gd['n_iter']} iterations ({gd['stop_reason']}) in "
+              f"{gd['wall_s']:.1f}s; J_gd = {rep['J_gd']:.10g}, {gd['active_units']} active units")
     if cv.get("J_lower") is not None:
         out.print(f"certified bracket: {cv['J_lower']:.10g} <= J* <= {rep['J_convex']:.10g} "
                   f"(relative width {(rep['J_convex'] - cv['J_lower']) / rep['J_convex']:.2e}; rigorous sup of "
@@ -91,5 +82,25 @@ def run(args, out) -> dict:
               f"flat distance {rep['distance']:.4g} ({rep['distance_rel']:.3f} TV); "
               f"held-out prediction error {rep['prediction_rel_error']:.3e} (relative RMS)")
     out.print(f"verdict: {rep['verdict']} -- " + "; ".join(rep["reasons"]))
-    rep.update({**inst.sizes(), "lam": s["lam"], "M": args.M, "convex_theta": ref.theta, "convex_c": ref.c})
-    return rep
+
+
+def run(args, out) -> dict:
+    inst = load_data(args)
+    lam = resolve_lam(args, inst)
+    tol = tolerances_from_args(args)
+    grid = build_grid(args, inst)
+    seed = args.seed if args.init_seed is None else args.init_seed
+    rep = gd_vs_convex(inst.X, inst.y, lam, args.M, grid=grid, penalty=args.penalty, step=args.step,
+                       alpha=args.alpha, seed=seed, max_iter=args.iters, gap_target=args.gap_target,
+                       ftol=args.ftol, check_every=args.check_every, lasso_solver=args.solver,
+                       refine_rounds=args.refine_rounds, certify=not args.no_certify, sup_budget=args.sup_budget,
+                       tol=tol, callback=progress_callback(out), progress=out.progress)
+    gd_res = rep.pop("_gd_result")
+    ref = rep.pop("_ref_measure")
+    _print(out, args, rep, ref)
+    rep["lam"] = lam
+    solver = rep["convex"].get("solver")
+    return {"figures": rep, "measures": {"gd": gd_res.measure(), "convex": ref},
+            "solver_status": {}, "solvers": [solver] if solver else [],
+            "sizes": {**inst.sizes(), "M": args.M, "grid_size": grid.size},
+            "seeds": {"init_seed": seed, "instance_seed": inst.seed}}

@@ -1,14 +1,14 @@
-"""``blasso solve``: the grid LASSO through CVXPY on an instance."""
+"""``blasso solve``: the grid LASSO (discretised BLASSO) on an instance."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from blasso.sphere import covering_radius
-from solvers import LASSO_SOLVERS, choose_solver, solve_lasso
-from solvers.lasso_cvxpy import DEFAULT_SOLVER
+from blasso.studies.solve import solve_on_grid
+from solvers import LASSO_SOLVERS
 
-from ._common import add_data_arguments, add_grid_arguments, build_grid, format_table, load_data, resolve_lam
+from ._common import (SOLVER_POLICY, add_data_arguments, add_grid_arguments, build_grid, float_type,
+                      format_table, load_data, resolve_lam)
 
 NAME = "solve"
 HELP = "solve the grid LASSO (discretised BLASSO) with CVXPY or the fast path"
@@ -17,23 +17,16 @@ HELP = "solve the grid LASSO (discretised BLASSO) with CVXPY or the fast path"
 def add_arguments(p) -> None:
     add_data_arguments(p)
     add_grid_arguments(p)
-    p.add_argument("--lam", type=float, default=None, help="regularisation (default: instance's, else 1e-3)")
-    p.add_argument("--solver", default=DEFAULT_SOLVER, type=str.upper, choices=LASSO_SOLVERS,
-                   help=f"grid LASSO solver (default {DEFAULT_SOLVER}; AUTO picks FAST on large grids)")
+    p.add_argument("--lam", type=float_type(minimum=0.0, strict=True), default=None,
+                   help="regularisation (default: instance's, else 1e-3)")
+    p.add_argument("--solver", default="AUTO", type=str.upper, choices=LASSO_SOLVERS,
+                   help=f"grid LASSO solver ({SOLVER_POLICY})")
     p.add_argument("--allow-inaccurate", action="store_true",
                    help="report an 'optimal_inaccurate' solve (flagged) instead of failing")
 
 
-def run(args, out) -> dict:
-    inst = load_data(args)
-    lam = resolve_lam(args, inst)
-    grid = build_grid(args, inst)
-    solver = choose_solver(args.solver, grid.size)
-    out.progress(f"{grid.describe()}; n={inst.n}, lam={lam:g}; solving with {solver} ...")
-    res = solve_lasso(inst.X, inst.y, lam, grid, solver=solver, allow_inaccurate=args.allow_inaccurate)
-    out.progress(f"{res.solver} status {res.status} in {res.wall_s:.2f}s")
-    nu = res.measure().sorted()
-    cov = covering_radius(grid.theta, n_probe=5000, rng=0)
+def _print(out, grid, sol) -> None:
+    res, nu, cov = sol["result"], sol["measure"], sol["covering"]
     out.print(f"grid: {grid.describe()}, covering radius {'=' if cov['exact'] else '>='} "
               f"{np.degrees(cov['radius']):.2f} deg")
     out.print(f"status {res.status}  J = {res.objective:.10g}  TV = {nu.tv:.6g}  atoms = {len(nu)}  "
@@ -45,10 +38,20 @@ def run(args, out) -> dict:
     out.print(format_table(rows, ["#", "c", "theta"]))
     if len(nu) > 12:
         out.print(f"... {len(nu) - 12} more atoms (see --json)")
-    return {
-        **inst.sizes(), "lam": lam, "grid_size": grid.size, "grid_kind": grid.kind, "oracle_grid": grid.oracle,
-        "covering_radius": cov["radius"], "covering_radius_exact": cov["exact"],
-        "objective": res.objective, "grid_rel_gap": res.grid_rel_gap, "solver_objective": res.solver_objective, "tv": nu.tv,
-        "theta": nu.theta, "c": nu.c, "p": res.p, "p_mismatch": res.p_mismatch,
-        "status": res.status, "solver": res.solver, "solve_wall_s": res.wall_s, "n_atoms": len(nu),
-    }
+
+
+def run(args, out) -> dict:
+    inst = load_data(args)
+    lam = resolve_lam(args, inst)
+    grid = build_grid(args, inst)
+    sol = solve_on_grid(inst, lam, grid, solver=args.solver, allow_inaccurate=args.allow_inaccurate,
+                        progress=out.progress)
+    _print(out, grid, sol)
+    res, nu, cov = sol["result"], sol["measure"], sol["covering"]
+    figures = {"lam": lam, "grid_size": grid.size, "grid_kind": grid.kind, "oracle_grid": grid.oracle,
+               "covering_radius": cov["radius"], "covering_radius_exact": cov["exact"],
+               "objective": res.objective, "grid_rel_gap": res.grid_rel_gap,
+               "solver_objective": res.solver_objective, "tv": nu.tv, "p": res.p, "p_mismatch": res.p_mismatch,
+               "solver": res.solver, "solve_wall_s": res.wall_s, "n_atoms": len(nu)}
+    return {"figures": figures, "measures": {"solution": nu}, "solver_status": {"grid LASSO": res.status},
+            "solvers": [res.solver], "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}

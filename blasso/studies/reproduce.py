@@ -25,27 +25,32 @@ and iteration counts that fit a few minutes on 2 cores.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..instance import make_instance
-from ..jsonio import to_jsonable
+from ..progress import as_progress
+from ..report import atomic_output, write_json_atomic
 from ..sphere import make_grid, random_sphere
 from .compare import compare_measures, flat_distance
 
-__all__ = ["FIGURES", "fig1", "fig2", "fig3", "reproduce"]
+__all__ = ["FIGURES", "fig1", "fig2", "fig3", "reproduce", "reproduce_figures"]
 
 FIGURES = ("fig1", "fig2", "fig3")
 
 
-def _finish(fig, out_dir: Path, name: str, summary: dict) -> dict:
-    """Save the figure as ``name.png``, close it, write ``name.json``; return the summary."""
-    fig.savefig(out_dir / f"{name}.png", dpi=120, bbox_inches="tight")
+def _finish(fig, out_dir: Path, name: str, summary: dict, convex) -> dict:
+    """Save ``name.png`` and ``name.json`` atomically, close the figure; return the summary.
+
+    The returned summary also carries ``_convex_measure`` (the convex reference,
+    a :class:`blasso.measure.Measure`), which is not written to the JSON file.
+    """
+    with atomic_output(out_dir / f"{name}.png", suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
     _plt().close(fig)
-    (out_dir / f"{name}.json").write_text(json.dumps(to_jsonable(summary), indent=1) + "\n")
-    return summary
+    write_json_atomic(out_dir / f"{name}.json", summary)
+    return {**summary, "_convex_measure": convex}
 
 
 def _plt():
@@ -100,7 +105,7 @@ def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int =
     """Fig. 1: unit trajectories in d = 2 (m = 2 canonical teacher, n = 100, M = 15)."""
     from solvers.gd import init_network, run_gd
 
-    say = progress or (lambda _m: None)
+    say = as_progress(progress)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=seed, basis="canonical")
@@ -152,7 +157,7 @@ def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int =
     ax.set_aspect("equal")
     ax.set_title(f"Fig. 1: units a_j w_j, d=2, m=2, M={M}, n=100, lam={lam:g}")
     ax.legend(loc="lower left", fontsize=8)
-    return _finish(fig, out_dir, "fig1", summary)
+    return _finish(fig, out_dir, "fig1", summary, ref.measure)
 
 
 # ----------------------------------------------------------------------------- Fig. 2
@@ -161,7 +166,7 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
     """Fig. 2: training objective and test loss against iterations for M in ``widths``."""
     from solvers.gd import init_network, run_gd
 
-    say = progress or (lambda _m: None)
+    say = as_progress(progress)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed)
@@ -212,7 +217,7 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
     axes[2].set_title("test loss 1/2 E(f - f°)^2")
     _label(axes)
     fig.suptitle(f"Fig. 2: m=d=5, n=100, lam={lam:g}, seed {seed}")
-    return _finish(fig, out_dir, "fig2", summary)
+    return _finish(fig, out_dir, "fig2", summary, ref.measure)
 
 
 # ----------------------------------------------------------------------------- Fig. 3
@@ -221,7 +226,7 @@ def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int =
     """Fig. 3: L1 vs L2 penalty from the same initialisation and alpha (m = d = 5, n = 100, M = 10)."""
     from solvers.gd import init_network, run_gd
 
-    say = progress or (lambda _m: None)
+    say = as_progress(progress)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed)
@@ -270,7 +275,7 @@ def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int =
         ax.set_title(f"{pen} penalty, M={M}")
     _label(axes)
     fig.suptitle(f"Fig. 3: L1 vs L2 penalty, m=d=5, n=100, lam={lam:g}, alpha={alpha:g}, seed {seed}")
-    return _finish(fig, out_dir, "fig3", summary)
+    return _finish(fig, out_dir, "fig3", summary, ref.measure)
 
 
 def reproduce(which: str, out_dir, **kw) -> dict:
@@ -278,3 +283,39 @@ def reproduce(which: str, out_dir, **kw) -> dict:
     from ..validation import check_choice
     which = check_choice(which, FIGURES, name="figure")
     return {"fig1": fig1, "fig2": fig2, "fig3": fig3}[which](out_dir, **kw)
+
+
+def _without_traces(summary: dict) -> dict:
+    out = {k: v for k, v in summary.items() if k != "trace"}
+    if "runs" in out:
+        out["runs"] = {M: {k: v for k, v in r.items() if k != "trace"} for M, r in out["runs"].items()}
+    return out
+
+
+def reproduce_figures(which, out_dir, *, progress=None, **kw) -> dict:
+    """Run several figures in order; return ``{name: summary}`` without the per-iteration traces.
+
+    Parameters
+    ----------
+    which : iterable of str
+        Names from :data:`FIGURES`.
+    out_dir : str or Path
+        Folder for ``figN.png`` and ``figN.json`` (full traces are in the JSON files).
+    progress : callable, optional
+        A :mod:`blasso.progress` hook (``"reproduce figures"`` bar, plus each figure's messages).
+    **kw
+        Passed to every figure function (``seed``, ``lam``, ``alpha``, ``iters``, ``grid_size``).
+
+    Returns
+    -------
+    dict
+    """
+    say = as_progress(progress)
+    names = list(which)
+    done = {}
+    for k, name in enumerate(names):
+        say("reproduce figures", k, len(names))
+        say(f"{name}: running ...")
+        done[name] = _without_traces(reproduce(name, out_dir, progress=say, **kw))
+    say("reproduce figures", len(names), len(names))
+    return done

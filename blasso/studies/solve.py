@@ -1,0 +1,46 @@
+"""One grid LASSO solve with its diagnostics (what ``blasso solve`` reports)."""
+
+from __future__ import annotations
+
+from ..instance import Instance
+from ..progress import as_progress
+from ..sphere import Grid, covering_radius
+
+__all__ = ["solve_on_grid"]
+
+
+def solve_on_grid(inst: Instance, lam: float, grid: Grid, *, solver: str = "AUTO", allow_inaccurate: bool = False,
+                  n_probe: int = 5000, progress=None) -> dict:
+    """Solve the grid LASSO on ``grid`` and estimate the grid's covering radius.
+
+    Parameters
+    ----------
+    inst : Instance
+    lam : float
+        Regularisation (> 0).
+    grid : Grid
+    solver : str
+        ``AUTO`` (FAST above ``solvers.AUTO_FAST_THRESHOLD`` atoms, ECOS below),
+        ``ECOS``, ``CLARABEL``, ``SCS`` or ``FAST``.
+    allow_inaccurate : bool
+        Return an unverified ``optimal_inaccurate`` solve (flagged) instead of failing.
+    n_probe : int
+        Random probes of the covering-radius estimate.
+    progress : callable, optional
+        A :mod:`blasso.progress` hook.
+
+    Returns
+    -------
+    dict
+        ``result`` (:class:`solvers.LassoResult`), ``measure`` (sorted atoms),
+        ``covering`` (:func:`blasso.sphere.covering_radius`), ``solver`` (the name used).
+    """
+    from solvers import choose_solver, solve_lasso
+
+    say = as_progress(progress)
+    name = choose_solver(solver, grid.size)
+    say(f"{grid.describe()}; n={inst.n}, lam={lam:g}; solving with {name} ...")
+    res = solve_lasso(inst.X, inst.y, lam, grid, solver=name, allow_inaccurate=allow_inaccurate)
+    say(f"{res.solver} status {res.status} in {res.wall_s:.2f}s; covering radius from {n_probe} probes ...")
+    cov = covering_radius(grid.theta, n_probe=n_probe, rng=0)
+    return {"result": res, "measure": res.measure().sorted(), "covering": cov, "solver": name}

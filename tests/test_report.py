@@ -1,0 +1,133 @@
+"""The report contract: every command's JSON validates against the shipped schema and loads back as Measures."""
+
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+import blasso
+from blasso.cli import main
+from blasso.instance import load_instance
+from blasso.measure import Measure
+from blasso.objective import blasso_objective
+from blasso.report import SCHEMA_PATH, load_report, load_schema, sha256_file
+
+VALIDATOR = jsonschema.Draft202012Validator(load_schema())
+
+
+def _valid(path):
+    rep = json.loads(path.read_text())
+    errors = sorted(VALIDATOR.iter_errors(rep), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    return rep
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Each command once, tiny sizes; returns {command: (json path, folder)}."""
+    d = tmp_path_factory.mktemp("reports")
+    inst = d / "inst.npz"
+    argvs = {
+        "make-instance": ["make-instance", "--teacher", "mixed-signs", "--n", "40", "--d", "2", "--m", "2",
+                          "--seed", "3", "--lam", "0.01", "--out", str(inst)],
+        "solve": ["solve", "--instance", str(inst), "--grid-size", "120"],
+        "gd": ["gd", "--instance", str(inst), "--M", "6", "--iters", "400", "--alpha", "0.5",
+               "--save", str(d / "run")],
+        "compare": ["compare", "--instance", str(inst), "--M", "8", "--iters", "2000", "--grid-size", "180",
+                    "--refine-rounds", "1"],
+        "certify": ["certify", "--instance", str(inst), "--grid-size", "150", "--time-budget", "2"],
+        "demo": ["demo", "--grid-size", "300", "--n-random", "500", "--time-budget", "2"],
+        "reproduce": ["reproduce", "fig1", "--out", str(d / "figs"), "--iters", "300", "--grid-size", "150",
+                      "--alpha", "0.5"],
+    }
+    out = {}
+    for name, argv in argvs.items():
+        path = d / f"{name}.json"
+        assert main(argv + ["--quiet", "--json", str(path)]) == 0, name
+        out[name] = path
+    return out, d
+
+
+@pytest.mark.parametrize("command", ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify"])
+def test_every_command_report_validates(runs, command):
+    paths, _ = runs
+    rep = _valid(paths[command])
+    assert rep["command"] == command and rep["status"] == "ok" and rep["error"] is None
+    assert rep["argv"][0] == command and rep["version"] == blasso.__version__
+    assert rep["versions"]["numpy"] == np.__version__ and rep["wall_s"] > 0
+    assert {"role": "json", "path": str(paths[command])} in rep["outputs"]
+
+
+def test_inputs_are_hashed_and_seeds_recorded(runs):
+    paths, d = runs
+    rep = json.loads(paths["solve"].read_text())
+    (f,) = rep["inputs"]["files"]
+    inst = d / "inst.npz"
+    assert f["role"] == "instance" and f["path"] == str(inst) and f["bytes"] == inst.stat().st_size
+    assert f["sha256"] == sha256_file(inst)
+    import hashlib
+    assert f["sha256"] == hashlib.sha256(inst.read_bytes()).hexdigest()
+    assert rep["inputs"]["seeds"] == {"grid_seed": 0, "instance_seed": 3}
+    assert rep["inputs"]["sizes"] == {"n": 40, "d": 2, "m": 2}
+
+
+def test_load_report_gives_measures_that_reproduce_the_figures(runs):
+    paths, d = runs
+    inst = load_instance(d / "inst.npz")
+    solve = blasso.load_report(paths["solve"])
+    nu = solve["measures"]["solution"]
+    assert isinstance(nu, Measure) and len(nu) == solve["figures"]["n_atoms"]
+    assert blasso_objective(nu, inst.X, inst.y, 0.01) == pytest.approx(solve["figures"]["objective"], rel=1e-9)
+    teacher = load_report(paths["make-instance"])["measures"]["teacher"]
+    np.testing.assert_allclose(teacher.evaluate(inst.X), inst.y, atol=1e-12)       # noiseless labels
+    cmp = load_report(paths["compare"])
+    assert blasso_objective(cmp["measures"]["convex"], inst.X, inst.y, 0.01) == pytest.approx(
+        cmp["figures"]["J_convex"], rel=1e-9)
+    assert cmp["figures"]["J_gd"] >= cmp["figures"]["J_convex"] * (1 - 1e-9)
+
+
+def test_gd_save_loads_back_like_a_report(runs):
+    paths, d = runs
+    saved = d / "run.npz"                      # --save run -> run.npz, and that is what the report says
+    assert saved.exists() and not (d / "run").exists()
+    rep = json.loads(paths["gd"].read_text())
+    assert {"role": "gd run", "path": str(saved)} in rep["outputs"]
+    back = load_report(saved)
+    inst = load_instance(d / "inst.npz")
+    net = back["measures"]["network"]
+    # J of the measure of the final (a, W) is the L1 network objective: the report's J_gd
+    assert blasso_objective(net, inst.X, inst.y, 0.01) == pytest.approx(rep["figures"]["J_gd"], rel=1e-10)
+    np.testing.assert_array_equal(back["arrays"]["a"], np.array(rep["figures"]["a"]))
+    assert back["figures"]["n_iter"] == 400 and isinstance(back["measures"]["gd"], Measure)
+
+
+def test_error_and_interrupted_reports_validate(tmp_path, monkeypatch):
+    path = tmp_path / "e.json"
+    assert main(["solve", "--instance", str(tmp_path / "nope.npz"), "--json", str(path), "--quiet"]) == 2
+    rep = _valid(path)
+    assert rep["status"] == "error" and rep["error"]["kind"] == "input"
+
+    import blasso.cli.solve as cli_solve
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli_solve, "solve_on_grid", interrupted)
+    assert main(["solve", "--n", "20", "--d", "2", "--m", "1", "--grid-size", "50", "--json", str(path),
+                 "--force", "--quiet"]) == 130
+    rep = _valid(path)
+    assert rep["status"] == "interrupted" and rep["error"]["kind"] == "interrupted"
+
+
+def test_schema_rejects_what_the_contract_forbids(runs):
+    paths, _ = runs
+    good = json.loads(paths["solve"].read_text())
+    for mutate in (lambda r: r.update(status="optimal"),             # solver status in the run status
+                   lambda r: r.pop("argv"),
+                   lambda r: r["inputs"]["files"][0].update(sha256="xyz"),
+                   lambda r: r["figures"].pop("objective"),
+                   lambda r: r.update(error={"kind": "input", "message": "x"})):   # ok with an error
+        bad = json.loads(json.dumps(good))
+        mutate(bad)
+        assert list(VALIDATOR.iter_errors(bad)), mutate
+    assert SCHEMA_PATH.name == "report_schema.json" and SCHEMA_PATH.parent.name == "blasso"
