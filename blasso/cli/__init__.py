@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import time
 import traceback
@@ -46,6 +47,12 @@ SEED_OPTIONS = ("seed", "grid_seed", "init_seed")
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with one-line errors (``blasso solve: error: argument --tol: ...``) and no exit."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)    # '--merge-angle' must not silently mean '--merge-angle-deg'
+        super().__init__(*args, **kwargs)
+        # '--ftol -1e-9' is a (bad) value, not an option: let the type check name it
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-inf$")
 
     def error(self, message: str):
         raise _UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")

@@ -128,8 +128,14 @@ def add_data_arguments(p: argparse.ArgumentParser, *, n: int = 100, d: int = 5, 
 
 
 def load_data(args) -> Instance:
+    """The ``--instance`` file (errors name the file), or the generated instance."""
     if getattr(args, "instance", None):
-        return load_instance(args.instance)
+        try:
+            return load_instance(args.instance)
+        except BlassoInputError as exc:
+            if repr(str(args.instance)) in str(exc):
+                raise
+            raise BlassoInputError(f"instance file {str(args.instance)!r}: {exc}") from None
     return make_instance(teacher=args.teacher, n=args.n, d=args.d, m=args.m, seed=args.seed,
                          inputs=args.inputs, noise=args.noise, basis=args.basis)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -15,6 +16,15 @@ HELP = "check the certificate conditions (10) rigorously over the sphere and bra
 
 #: Files ``certificates.plot.plot_report`` may write (which ones depends on d).
 PLOT_FILES = ("eta_circle.png", "eta_V_sphere.png", "margin_curve.png")
+
+
+def _renamed_merge_angle(text: str):
+    """The old radian option: refuse it with the conversion instead of guessing the unit."""
+    try:
+        hint = f" ({float(text):g} rad = --merge-angle-deg {math.degrees(float(text)):.4g})"
+    except ValueError:
+        hint = ""
+    raise argparse.ArgumentTypeError(f"renamed to --merge-angle-deg (degrees); got {text!r}{hint}")
 
 
 def add_arguments(p) -> None:
@@ -31,6 +41,7 @@ def add_arguments(p) -> None:
     p.add_argument("--merge-angle-deg", type=float_type(minimum=0.0, maximum=180.0),
                    default=float(np.degrees(0.1)),
                    help="degrees: merge solution atoms closer than this (--target solution; default 5.73 = 0.1 rad)")
+    p.add_argument("--merge-angle", type=_renamed_merge_angle, help=argparse.SUPPRESS)
     p.add_argument("--solver", default="CLARABEL", type=str.upper, choices=("CLARABEL", "ECOS", "SCS"),
                    help="CVXPY solver of the grid problems (default CLARABEL, not AUTO: certify solves basis "
                         "pursuit and the minimal-norm p_0 problem, which the FAST LASSO path does not)")
