@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from blasso.instance import make_instance, paper_instance  # noqa: E402
+from blasso.progress import TerminalProgress  # noqa: E402
 from blasso.sphere import make_grid  # noqa: E402
 from solvers.gd import choose_alpha, init_network, run_gd  # noqa: E402
 from solvers.refine import convex_reference  # noqa: E402
@@ -134,7 +135,8 @@ def main(argv=None):
         else:
             inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=args.seed, basis="canonical")
         X, y = inst.X, inst.y
-        ref = convex_reference(X, y, lam, make_grid("auto", 10000 if inst.d > 2 else 3600, inst.d), rounds=8)
+        ref = convex_reference(X, y, lam, make_grid("auto", 10000 if inst.d > 2 else 3600, inst.d), rounds=8,
+                               progress=TerminalProgress(sys.stderr))
         target = ref.J * (1 + 1e-4)
         print(f"instance {name}: paper teacher m={inst.m}, d={inst.d}, n=100, seed {args.seed}, lam={lam:g}; "
               f"J* <= {ref.J:.10g} ({len(ref.measure)} atoms); target J <= {target:.10g}")
@@ -145,7 +147,9 @@ def main(argv=None):
 def bench_instance(name, inst, ref, target, lam, args, have_torch):
     X, y = inst.X, inst.y
     rows = []
-    for M in args.widths:
+    progress = TerminalProgress(sys.stderr)
+    for i, M in enumerate(args.widths):
+        progress(f"{name}: widths", i, len(args.widths))
         init = init_network(M, inst.d, args.seed)
         alpha = choose_alpha(X, y, lam, init=init)["alpha"] if args.alpha == "auto" else float(args.alpha)
         # identical iterates: loop vs numpy

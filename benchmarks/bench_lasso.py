@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from blasso.progress import TerminalProgress
+
 PEERS = ("fast", "ecos", "clarabel", "sklearn", "skglm", "celer")
 #: Largest G each peer runs by default.  Beyond: scikit-learn needs ~260 s at 1e5
 #: (issue 6); skglm at 1e6 had not finished after 8 min in a first attempt here.
@@ -258,14 +260,15 @@ def main(argv=None) -> int:
         available.append(peer)
     rows = []
     t_all = time.perf_counter()
-    for G in sorted(int(s) for s in args.sizes):
-        for peer in available:
-            if G > limits[peer]:
-                continue
-            print(f"[bench] G={G} {peer} ...", file=sys.stderr, flush=True)
-            row = _run_subprocess(peer, G, args)
-            print(f"[bench]   {row.get('time_s', row.get('error'))}", file=sys.stderr, flush=True)
-            rows.append(row)
+    jobs = [(G, peer) for G in sorted(int(s) for s in args.sizes) for peer in available if G <= limits[peer]]
+    progress = TerminalProgress(sys.stderr)
+    for k, (G, peer) in enumerate(jobs):
+        progress("bench runs", k, len(jobs))
+        progress(f"[bench] G={G} {peer} ...")
+        row = _run_subprocess(peer, G, args)
+        progress(f"[bench]   {row.get('time_s', row.get('error'))}")
+        rows.append(row)
+    progress("bench runs", len(jobs), len(jobs))
     summarize(rows)
     text = table(rows)
     print(text)

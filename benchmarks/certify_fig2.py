@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from blasso.cli._common import format_table
 from blasso.jsonio import to_jsonable
 from blasso.features import eta
 from blasso.instance import make_instance
+from blasso.progress import TerminalProgress
 from blasso.sphere import make_grid
 from certificates.dual import basis_pursuit_certificate
 from certificates.sup import sup_abs_eta
@@ -84,7 +86,12 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep", action="store_true", help="also n in 200, 400, 800 (seeds 0..4, no grid)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "certify_fig2.json"))
     args = ap.parse_args(argv)
-    rows = [one(s, 100, args.budget, args.grid_size, True, args.lasso) for s in range(args.seeds)]
+    progress = TerminalProgress(sys.stderr)
+    rows = []
+    for s in range(args.seeds):
+        progress("seeds", s, args.seeds)
+        rows.append(one(s, 100, args.budget, args.grid_size, True, args.lasso))
+    progress("seeds", args.seeds, args.seeds)
     table = [[r["seed"], r["verdict"], f"{r['margin']:+.4f}", f"[{r['eta_V_sup_lo']:.6f}, {r['eta_V_sup_hi']:.6f}]",
               f"{r.get('violation_angle_deg', float('nan')):.1f}", f"{r['eta_V_at_centroid']:.4f}",
               f"{r['assumption_4_3_margin']:.1e}", f"{r['conditions_s']:.1f}",

@@ -23,8 +23,8 @@ def add_arguments(p) -> None:
                    help="iterations per run (default: fig1 100000, fig2 200000, fig3 100000)")
     p.add_argument("--alpha", default="auto", type=parse_alpha, help="step constant or 'auto' (default auto)")
     p.add_argument("--grid-size", type=int_type(), default=None,
-                   help="grid of the convex reference (default: 3600 for d=2, 10000 for d=5); "
-                        "solver: AUTO (FAST above 20000 atoms, ECOS below)")
+                   help="grid of the convex reference (default: 3600 for d=2, 10000 for d=5); its grid "
+                        "LASSO solver is FAST, as in compare (the exchange rounds re-solve many times)")
 
 
 def _figures(args) -> tuple:
