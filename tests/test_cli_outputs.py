@@ -215,3 +215,27 @@ def test_sigkill_mid_write_leaves_the_previous_report_byte_identical(tmp_path):
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
     assert report.read_bytes() == before
+
+
+def test_sigint_in_a_real_run_writes_an_interrupted_report(tmp_path):
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "blasso.cli", "gd", "--n", "30", "--d", "3", "--m", "2", "--M",
+                             "20", "--alpha", "1", "--iters", "100000000", "--json", str(report)],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:                     # messages go to stderr (not a terminal: no bars)
+            if "Algorithm 1: M=20" in line:
+                break
+        else:
+            pytest.fail(f"gd never started (exit {proc.wait()})")
+        time.sleep(0.3)
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
+        dt = time.perf_counter() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and dt < 2.0, (proc.returncode, dt)
+    rep = json.loads(report.read_text())
+    assert rep["status"] == "interrupted" and rep["command"] == "gd"
