@@ -92,9 +92,13 @@ def measure_record(nu: Measure) -> dict:
 
 # --------------------------------------------------------------- output paths
 def with_suffix(path: str | Path, suffix: str) -> Path:
-    """``path`` with ``suffix`` appended unless it already ends with it (``out/x`` -> ``out/x.npz``)."""
+    """``path`` with ``suffix`` appended unless it already ends with it (``out/x`` -> ``out/x.npz``).
+
+    An existing folder is returned as given, so that the output check refuses it
+    instead of writing ``folder.npz`` next to it.
+    """
     p = Path(path)
-    return p if p.name.endswith(suffix) else p.with_name(p.name + suffix)
+    return p if p.name.endswith(suffix) or p.is_dir() else p.with_name(p.name + suffix)
 
 
 def _same_file(a: Path, b: Path) -> bool:

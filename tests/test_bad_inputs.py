@@ -35,7 +35,8 @@ CASES = [
     (["make-instance", "--out", "new.npz", "--instance", "inst.npz"], "--instance inst.npz"),
     (["make-instance", "--out", "new.npz", "--d", "100000"], "d = 100,000"),
     (["make-instance", "--out", "inst.npz"], "'inst.npz' exists"),
-    (["make-instance", "--out", "folder"], "'folder.npz'"),
+    (["make-instance", "--out", "folder"], "'folder' is a folder"),
+    (["make-instance", "--out", "folder.npz"], "'folder.npz' is a folder"),
     (["make-instance", "--out", "/proc/new.npz"], "'/proc'"),
     (["make-instance", "--out", "afile/new.npz"], "'afile' is a file"),
     (["make-instance"], "--out"),
@@ -91,6 +92,7 @@ CASES = [
     (["certify"] + S + ["--lam", "-1"], "'-1'"),
     (["certify"] + S + ["--target", "bogus"], "'bogus'"),
     (["certify"] + S + ["--plot", "afile"], "'afile' is a file"),
+    (["certify"] + S + ["--plot", "old_figs"], "'old_figs/margin_curve.png' exists"),
     # --------------------------------------------------------- demo, reproduce
     (["demo", "--n-random", "0"], "'0'"),
     (["demo", "--time-budget", "nan"], "'nan'"),
@@ -98,6 +100,7 @@ CASES = [
     (["reproduce", "fig4", "--out", "figs"], "'fig4'"),
     (["reproduce", "fig1", "--out", "afile"], "'afile' is a file"),
     (["reproduce", "fig1", "--out", "figs", "--iters", "0"], "'0'"),
+    (["reproduce", "fig1", "--out", "old_figs"], "'old_figs/fig1.png' exists"),
     (["reproduce", "fig1"], "--out"),
     (["frobnicate"], "'frobnicate'"),
 ]
@@ -126,13 +129,16 @@ def _fixtures(d: Path) -> None:
     (d / "folder").mkdir()
     (d / "folder.npz").mkdir()
     (d / "afile").write_text("x")
+    (d / "old_figs").mkdir()
+    (d / "old_figs" / "fig1.png").write_bytes(b"png")
+    (d / "old_figs" / "margin_curve.png").write_bytes(b"png")
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     d = tmp_path_factory.mktemp("bad")
     _fixtures(d)
-    before = {p.name: (p.read_bytes() if p.is_file() else None) for p in d.iterdir()}
+    before = {str(p.relative_to(d)): (p.read_bytes() if p.is_file() else None) for p in d.rglob("*")}
     cwd = os.getcwd()
     os.chdir(d)
     try:
@@ -147,7 +153,7 @@ def results(tmp_path_factory):
             out.append((argv, expect, code, err.getvalue(), time.perf_counter() - t0))
     finally:
         os.chdir(cwd)
-    after = {p.name: (p.read_bytes() if p.is_file() else None) for p in d.iterdir()}
+    after = {str(p.relative_to(d)): (p.read_bytes() if p.is_file() else None) for p in d.rglob("*")}
     return out, before, after
 
 
