@@ -47,6 +47,7 @@ import numpy as np
 
 from ..measure import Measure
 from ..objective import blasso_objective
+from ..progress import as_progress
 from ..sphere import geodesic_distance, random_sphere
 from ..validation import BlassoInputError, check_lam, check_X, check_y
 
@@ -294,14 +295,15 @@ def _verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances) 
     return "inconclusive", reasons
 
 
-def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=0):
+def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=0, progress=None):
     """A ``sup_oracle`` for :func:`solvers.refine.convex_reference` from :mod:`certificates.sup`.
 
     Returns a function ``p -> (lo, hi, thetas)``: ``[lo, hi]`` brackets
     ``sup |eta_p|`` over the whole sphere (``hi`` rigorous: exact enumeration
     for d = 2, 3, branch and bound within ``time_budget`` seconds otherwise),
     ``thetas`` are the distinct end points of a multi-start cell ascent
-    (``n_starts`` random starts) where ``|eta_p| > 1``.
+    (``n_starts`` random starts) where ``|eta_p| > 1``.  ``progress`` (a
+    :mod:`blasso.progress` hook) is passed to the branch and bound.
     """
     from certificates.sup import cell_ascent, sup_abs_eta
 
@@ -311,7 +313,7 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     gen = check_rng(rng)
 
     def oracle(p):
-        br = sup_abs_eta(p, X, time_budget=time_budget, rng=gen)
+        br = sup_abs_eta(p, X, time_budget=time_budget, rng=gen, progress=progress)
         _, _, _, pts, vals = cell_ascent(p, X, random_sphere(n_starts, X.shape[1], gen))
         pts = pts[vals > 1.0 + 1e-9]
         if br.theta_lo is not None and br.lo > 1.0 + 1e-9:
@@ -357,12 +359,12 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     X = check_X(X)
     y = check_y(y, X.shape[0])
     lam = check_lam(lam)
-    say = progress or (lambda _m: None)
+    say = as_progress(progress)
     if ref is None:
         if grid is None:
             grid = make_grid("auto", grid_size, X.shape[1])
         say(f"convex reference: grid LASSO on {grid.describe()} + off-grid refinement ...")
-        oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed) if certify else None
+        oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
         cref = convex_reference(X, y, lam, grid, rounds=refine_rounds, solver=lasso_solver, sup_oracle=oracle,
                                 progress=say)
         ref_measure, J_ref, J_lower = cref.measure, cref.J, cref.J_lower
@@ -384,7 +386,8 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     say(f"GD ({'Algorithm 1' if step == 'norm' else 'plain GD'}, {penalty}, M={M}, alpha={alpha:g}) until J <= J_convex (1 + {gap_target:g}), "
         f"a stall (rel. change < {ftol:g} per {check_every} it.) or {max_iter} iterations ...")
     res = run_gd(X, y, lam, init=init, penalty=penalty, step=step, alpha=alpha, max_iter=max_iter, ftol=ftol,
-                 target=J_ref * (1 + gap_target), check_every=check_every, callback=callback)
+                 target=J_ref * (1 + gap_target), check_every=check_every, callback=callback,
+                 progress=say)
     rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, J_lower=J_lower,
                            rng=seed, tol=tol)
     rep["gd"] = {"M": M, "penalty": penalty, "step": step, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,

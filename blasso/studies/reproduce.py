@@ -73,7 +73,7 @@ def _reference(inst, lam, grid_size, say, certify: bool = True, seed: int = 0):
     from .compare import sphere_sup_oracle
     grid = make_grid("auto", grid_size, inst.d)
     say(f"convex reference on {grid.describe()}{' with certified bracket' if certify else ''} ...")
-    oracle = sphere_sup_oracle(inst.X, rng=seed) if certify else None
+    oracle = sphere_sup_oracle(inst.X, rng=seed, progress=say) if certify else None
     return convex_reference(inst.X, inst.y, lam, grid, rounds=12 if certify else 8, sup_oracle=oracle,
                             progress=say)
 
@@ -113,7 +113,8 @@ def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int =
     init = init_network(M, 2, seed)
     alpha, pick = _alpha(alpha, inst, lam, init)
     say(f"Algorithm 1, M={M}, alpha={alpha:g}, {iters} iterations ...")
-    res = run_gd(inst.X, inst.y, lam, init=init, alpha=alpha, max_iter=iters, n_trace=400, record_units=True)
+    res = run_gd(inst.X, inst.y, lam, init=init, alpha=alpha, max_iter=iters, n_trace=400, record_units=True,
+                 progress=say)
     cmp = compare_measures(res.measure(), ref.measure, inst.X, inst.y, lam, J_nu=res.J, J_ref=ref.J, rng=seed)
     teacher = inst.teacher_measure()
     c_fin = np.abs(res.a) * np.linalg.norm(res.W, axis=1)
@@ -180,7 +181,7 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
         init = init_network(M, 5, seed)
         alpha_M, pick = _alpha(alpha, inst, lam, init)
         say(f"Algorithm 1, M={M}, alpha={alpha_M:g}, {iters} iterations ...")
-        res = run_gd(inst.X, inst.y, lam, init=init, alpha=alpha_M, max_iter=iters, n_trace=300,
+        res = run_gd(inst.X, inst.y, lam, init=init, alpha=alpha_M, max_iter=iters, n_trace=300, progress=say,
                      X_test=Xt, y_test=yt)
         tr = res.trace
         gap = (res.J - ref.J) / ref.J
@@ -239,7 +240,8 @@ def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int =
     runs = {}
     for pen in ("l1", "l2"):
         say(f"Algorithm 1, penalty {pen}, M={M}, alpha={alpha:g}, {iters} iterations ...")
-        runs[pen] = run_gd(inst.X, inst.y, lam, init=init, penalty=pen, alpha=alpha, max_iter=iters, n_trace=300)
+        runs[pen] = run_gd(inst.X, inst.y, lam, init=init, penalty=pen, alpha=alpha, max_iter=iters, n_trace=300,
+                           progress=say)
     r1, r2 = runs["l1"], runs["l2"]
     J1, J2 = r1.trace["J"], r2.trace["J"]
     rel_curve = np.abs(J1 - J2) / np.minimum(J1, J2)
