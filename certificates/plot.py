@@ -113,7 +113,10 @@ def plot_report(report, X, directory) -> list[Path]:
         mark = np.append(cond.violating_theta, cond.violating_eta)
     paths = []
     if d == 2:
-        paths.append(plot_circle(out / "eta_circle.png", X, {"eta_V": cond.pre.p, "eta of grid p": report.p_grid},
+        curves = {"eta_V": cond.pre.p}
+        if report.p_grid is not None:
+            curves["eta of grid p"] = report.p_grid
+        paths.append(plot_circle(out / "eta_circle.png", X, curves,
                                  atoms=report.target.theta, mark=mark))
     elif d == 3:
         paths.append(plot_sphere_map(out / "eta_V_sphere.png", X, cond.pre.p, atoms=report.target.theta,

@@ -55,7 +55,7 @@ def test_fails_with_confirmed_violating_direction():
     # the direction is off the support and outside every atom cell
     assert np.min(np.arccos(np.clip(res.pre.theta @ th, -1, 1))) > 0.1
     assert not np.any(np.all(activation_pattern(inst.X, th) == res.pre.patterns, axis=1))
-    assert res.sup.lo <= abs(val) + 1e-12 <= res.sup.hi + 1e-12
+    assert abs(val) <= res.sup.hi + 1e-12  # the rigorous bound covers the hand-computed value
 
 
 def test_fails_when_two_atoms_share_a_cell():
@@ -131,4 +131,74 @@ def test_general_d_branch_and_bound_certifies_and_finds_a_hair_violation_near_an
     assert 1 + 1e-5 < abs(val) < 1 + 1e-3  # measured 1 + 7.0e-5: a hair
     ang = np.min(np.arccos(np.clip(res.pre.theta @ res.violating_theta, -1, 1)))
     assert ang < np.radians(3)  # measured 0.95 deg from the nearest atom
-    assert res.sup.lo <= res.sup.hi < abs(val) + 1e-6  # the rigorous bracket is tight around it
+    assert abs(val) <= res.sup.hi < abs(val) + 1e-6  # the rigorous bracket is tight around it
+
+
+def test_planted_enumeration_bound_below_one_is_rejected_by_the_recheck(monkeypatch):
+    # the d = 2 paper teacher fails (sup |eta_V| = 1.0145); plant an enumeration bracket that says 0.99
+    import certificates.verdict as V
+    from certificates.sup import SupBracket
+
+    inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=0)
+    planted = SupBracket(0.5, 0.99, None, float("nan"), "exact-circle", True, "exact", 0.0, 0.0, {})
+    monkeypatch.setattr(V, "sup_abs_eta", lambda *a, **k: planted)
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
+    assert res.verdict != "certified", res.reason
+    assert res.info["recheck"]["hi"] >= 1.0  # the outward-rounded branch and bound disagrees with the plant
+
+
+def test_inconsistency_is_proven_exactly_when_there_are_fewer_samples_than_equations():
+    inst = make_instance(teacher="paper", n=20, d=5, m=5, seed=0)  # 25 equations, 20 unknowns
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=2)
+    assert res.verdict == "fails" and "exact rank test" in res.reason
+    # independent: the least-squares residual of the float system is far from zero
+    assert res.pre.residual > 1e-3
+
+
+def test_verdict_is_invariant_to_the_scale_of_X():
+    inst = make_instance(teacher="mixed-signs", n=100, d=3, m=2, seed=3)
+    a = check_conditions(inst.X, inst.teacher_measure(), time_budget=10)
+    for c in (2.0 ** -10, 0.37):
+        b = check_conditions(inst.X * c, inst.teacher_measure(), time_budget=10)
+        assert b.verdict == a.verdict == "certified"
+        assert abs(b.margin - a.margin) < 1e-9 * max(1.0, 1.0 / c)
+
+
+def test_opposite_sign_bound_dominates_dense_values_on_the_atom_cells():
+    inst = make_instance(teacher="mixed-signs", n=60, d=3, m=2, seed=1)
+    res = check_conditions(inst.X, inst.teacher_measure(), time_budget=5)
+    T = fibonacci_grid(200000)
+    pats = activation_pattern(inst.X, T)
+    vals = np.maximum(T @ inst.X.T, 0.0) @ res.pre.p / inst.n
+    for j in range(2):
+        on = np.all(pats == res.pre.patterns[j], axis=1)
+        assert on.any()
+        assert res.atom_cell_opposite[j] >= (-res.pre.signs[j] * vals[on]).max() - 1e-12
+
+
+def test_certify_keeps_the_verdict_when_the_grid_part_is_skipped_or_fails(monkeypatch):
+    import certificates.verdict as V
+    from blasso.validation import SolverError
+
+    inst = make_instance(teacher="paper", n=400, d=5, m=5, seed=0)
+    rep = certify_instance(inst, lam=0.0, time_budget=4)  # estimated 13 s grid problem > 0.3 x 4 s
+    assert rep.parts["grid"]["status"] == "skipped" and rep.bracket_lo is None
+    assert rep.verdict == "fails" and rep.conditions.violating_theta is not None
+    assert rep.to_dict()["verdict"] == "fails"
+
+    def broken(*a, **k):
+        raise SolverError("planted: no solver solved the basis-pursuit dual LP")
+
+    small = make_instance(teacher="paper", n=60, d=3, m=2, seed=0)
+    monkeypatch.setattr(V, "basis_pursuit_certificate", broken)
+    rep = certify_instance(small, lam=0.0, time_budget=4)
+    assert rep.parts["grid"]["status"] == "failed" and "planted" in rep.parts["grid"]["reason"]
+    assert rep.verdict in ("fails", "certified", "inconclusive") and rep.conditions.pre.p is not None
+
+
+def test_negative_tolerance_and_budget_are_refused():
+    inst = make_instance(teacher="paper", n=20, d=2, m=1, seed=0)
+    with pytest.raises(BlassoInputError, match="tol"):
+        check_conditions(inst.X, inst.teacher_measure(), tol=-1e-9)
+    with pytest.raises(BlassoInputError, match="time_budget"):
+        check_conditions(inst.X, inst.teacher_measure(), time_budget=-1)
