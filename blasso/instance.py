@@ -25,15 +25,20 @@ import numpy as np
 from .measure import Measure
 from .objective import network_output
 from .sphere import random_sphere
+from .memory import check_memory
 from .validation import (
     BlassoInputError,
     check_choice,
+    check_input_norms,
     check_lam,
+    check_nonneg,
     check_positive_int,
     check_rng,
+    check_seed,
     check_vector,
     check_X,
     check_y,
+    read_npz_file,
 )
 
 __all__ = [
@@ -78,9 +83,12 @@ class Instance:
 
     def __post_init__(self):
         self.X = check_X(self.X)
+        check_input_norms(self.X)
         self.y = check_y(self.y, self.X.shape[0])
         if self.lam is not None:
             self.lam = check_lam(self.lam, allow_zero=True)
+        if self.seed is not None:
+            self.seed = check_seed(self.seed)
         if (self.teacher_W is None) != (self.teacher_a is None):
             raise BlassoInputError("teacher_W and teacher_a must be given together")
         if self.teacher_W is not None:
@@ -211,9 +219,13 @@ def make_instance(*, teacher: str = "paper", n: int = 100, d: int = 5, m: int = 
 
     Everything random is drawn from ``numpy.random.default_rng(seed)``.
     """
-    seed = check_positive_int(seed, name="seed", minimum=0)
-    if not np.isfinite(noise) or noise < 0:
-        raise BlassoInputError(f"noise must be finite and >= 0; got {noise}")
+    seed = check_seed(seed)
+    noise = check_nonneg(noise, "noise")
+    n = check_positive_int(n, name="n")
+    d = check_positive_int(d, name="d", minimum=2)
+    m = check_positive_int(m, name="m")
+    # inputs, teacher and a d x d rotation, plus the temporaries of drawing them
+    check_memory(8 * (3 * n * d + 3 * d * d + m * d + 2 * n), f"an instance with n = {n:,}, d = {d:,}, m = {m:,}")
     rng = np.random.default_rng(seed)
     W, a = make_teacher(teacher, m, d, rng, **teacher_kw)
     X = sample_inputs(n, d, rng, inputs)
@@ -252,13 +264,7 @@ def save_instance(inst: Instance, path: str | Path) -> Path:
 def load_instance(path: str | Path) -> Instance:
     """Read and validate an instance ``.npz`` file (see :func:`save_instance`)."""
     path = Path(path)
-    if not path.is_file():
-        raise BlassoInputError(f"instance file {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
-    except Exception as exc:
-        raise BlassoInputError(f"cannot read instance file {str(path)!r} as .npz: {exc}") from None
+    data = read_npz_file(path, what=f"instance file {str(path)!r}")
     for key in ("X", "y"):
         if key not in data:
             raise BlassoInputError(f"instance file {str(path)!r} has no array {key!r} (found {sorted(data)})")

@@ -14,9 +14,51 @@ import numpy as np
 
 from .features import phi
 from .sphere import geodesic_distance
-from .validation import BlassoInputError, check_directions, check_vector, check_weights, check_X
+from .validation import BlassoInputError, check_directions, check_nonneg, check_vector, check_weights, check_X
 
-__all__ = ["Measure", "cluster_to_targets"]
+__all__ = ["Measure", "cluster_to_targets", "SUPPORT_RTOL", "support_threshold"]
+
+#: Grid weights at most this fraction of the largest ``|c_g|`` are never reported as atoms.
+SUPPORT_RTOL = 1e-6
+
+
+def support_threshold(c, *, gap: float = 0.0, n: int = 1, col_norm_max: float = 1.0,
+                      rtol: float = SUPPORT_RTOL) -> float:
+    """The one threshold below which a grid weight is not reported as an atom.
+
+    ``tau = max(rtol * max_g |c_g|, sqrt(2 n gap) / max_g ||a_g||)``; atoms
+    with ``|c_g| <= tau`` are dropped by ``LassoResult.measure()`` and every
+    atom count.
+
+    The first term is relative to the solution's scale.  The second is the
+    weight the certified accuracy cannot resolve: at a LASSO optimum the
+    objective is flat to first order in each weight (``eta_p = sign(c_g)`` on
+    the support), so removing an atom of weight ``w`` changes ``J`` by
+    ``||a_g||^2 w^2 / (2n)``; when that is at most the certified grid duality
+    gap ``gap`` (absolute, ``J(c) - D(s p)``), a solution without the atom is
+    just as certified, so the atom is below the solver's accuracy.
+
+    Parameters
+    ----------
+    c : array_like
+        Grid weights.
+    gap : float >= 0
+        Certified absolute grid duality gap of ``c``.
+    n : int
+        Number of samples.
+    col_norm_max : float > 0
+        ``max_g ||a_g||`` over the grid (the largest feature column norm).
+    rtol : float >= 0
+
+    Returns
+    -------
+    float
+        ``tau`` (0 for the zero vector with a zero gap).
+    """
+    c = np.asarray(c, dtype=np.float64)
+    top = float(np.max(np.abs(c), initial=0.0))
+    resolved = np.sqrt(2.0 * n * max(float(gap), 0.0)) / col_norm_max if col_norm_max > 0 else 0.0
+    return max(float(rtol) * top, float(resolved))
 
 
 @dataclass(frozen=True)
@@ -103,7 +145,8 @@ class Measure:
 
     # ------------------------------------------------------------ clean-up
     def prune(self, tol: float = 0.0) -> "Measure":
-        """Drop atoms with ``|c_k| <= tol``."""
+        """Drop atoms with ``|c_k| <= tol`` (``tol >= 0``)."""
+        tol = check_nonneg(tol, "prune tolerance")
         keep = np.abs(self.c) > tol
         return Measure(self.theta[keep], self.c[keep])
 
@@ -114,11 +157,11 @@ class Measure:
         With ``angle_tol = 0`` only identical directions (to 1e-12) merge, which
         leaves ``f(.; nu)`` unchanged.
         """
+        tol = max(check_nonneg(angle_tol, "merge angle (radians)"), 1e-12)
         k = len(self)
         if k <= 1:
             return self
         D = geodesic_distance(self.theta, self.theta)
-        tol = max(float(angle_tol), 1e-12)
         # union-find over the pairs below tolerance
         parent = np.arange(k)
 

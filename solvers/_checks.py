@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from blasso.sphere import Grid
-from blasso.validation import BlassoInputError, check_lam, check_X, check_y
+from blasso.validation import BlassoInputError, check_input_norms, check_lam, check_X, check_y
 
 __all__ = ["check_grid", "check_lasso_problem"]
 
@@ -19,8 +19,13 @@ def check_grid(grid, d: int) -> None:
 
 
 def check_lasso_problem(X, y, lam, grid) -> tuple[np.ndarray, np.ndarray, float]:
-    """Validated ``(X, y, lam)`` of a grid LASSO; ``lam > 0`` and the grid matches ``d``."""
+    """Validated ``(X, y, lam)`` of a grid LASSO; ``lam > 0`` and the grid matches ``d``.
+
+    Rows of ``X`` outside the unit ball or equal to zero get a
+    :class:`~blasso.validation.BlassoInputWarning` (the problem is still well defined).
+    """
     X = check_X(X)
+    check_input_norms(X)
     y = check_y(y, X.shape[0])
     lam = check_lam(lam)
     check_grid(grid, X.shape[1])

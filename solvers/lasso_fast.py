@@ -36,6 +36,14 @@ can remove anything; screening pays off on warm starts (``lasso_path``,
 
 When screening removed atoms, a last pass over the FULL grid recomputes the
 gap with the full-grid dual feasibility, and that gap decides the status.
+
+The first full pass also gives ``lam_max = max_g |a_g^T y| / n`` (cached with
+the column norms); for ``lam >= lam_max`` the answer is exactly ``c = 0``
+(:func:`solvers.lasso_cvxpy.zero_result`, reason in ``info["zero_reason"]``).
+
+Memory: ``O(G)`` vectors, one block of features, the dense cache when it fits
+in ``cache_bytes``, and the working set; :func:`fast_memory` estimates the
+peak and the solve is refused beforehand when it exceeds the available memory.
 """
 
 from __future__ import annotations
@@ -48,21 +56,23 @@ import scipy.linalg
 import scipy.linalg.lapack
 
 from blasso.features import iter_feature_chunks
+from blasso.memory import check_memory
 from blasso.sphere import Grid
 from blasso.validation import (
     BlassoInputError,
     SolverError,
     check_lam,
     check_positive_int,
+    check_tol,
     check_vector,
     check_X,
 )
 
 from ._checks import check_grid, check_lasso_problem
-from .lasso_cvxpy import LassoResult
+from .lasso_cvxpy import LassoResult, support_info, zero_result
 from .screening import gap_safe_keep, residual_gap
 
-__all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_lasso"]
+__all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_lasso", "fast_memory"]
 
 #: Block size for the feature passes (small blocks stay in cache and are fastest).
 DEFAULT_PASS_BYTES = 2 * 2**20
@@ -70,6 +80,17 @@ DEFAULT_PASS_BYTES = 2 * 2**20
 CVXPY_ONLY_KEYWORDS = ("solver_opts", "solver", "polish", "gap_tol")
 #: The dense matrix is kept when it needs at most this many bytes.
 DEFAULT_CACHE_BYTES = 128 * 2**20
+#: Length-G arrays alive at once in the outer loop (weights, correlations, norms, candidates, scores...).
+_G_VECTORS = 14
+#: Allowance for the working-set columns and Gram matrices.
+_WORKING_SET_BYTES = 64 * 2**20
+
+
+def fast_memory(n: int, G: int, *, chunk_bytes: int = DEFAULT_PASS_BYTES,
+                cache_bytes: int = DEFAULT_CACHE_BYTES) -> int:
+    """Estimated peak bytes of :func:`solve_grid_lasso_fast` beyond the grid itself."""
+    dense = 8 * int(n) * int(G)
+    return 8 * _G_VECTORS * int(G) + (dense if dense <= cache_bytes else int(chunk_bytes)) + _WORKING_SET_BYTES
 
 
 class FeatureOracle:
@@ -113,6 +134,7 @@ class FeatureOracle:
             np.maximum(self.AT, 0.0, out=self.AT)
             self.columns_evaluated += self.G
         self._norms: np.ndarray | None = None
+        self._aty: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def dense(self) -> bool:
@@ -129,6 +151,12 @@ class FeatureOracle:
         if self.AT is not None:
             return self.AT[idx].T
         return np.maximum(self.X @ self.theta[idx].T, 0.0)
+
+    def aty(self, y: np.ndarray) -> np.ndarray:
+        """``A^T y`` over the whole grid, cached for this ``y`` (the first full pass also records the norms)."""
+        if self._aty is None or not np.array_equal(self._aty[0], y):
+            self._aty = (y.copy(), self.correlate(y, None))
+        return self._aty[1]
 
     def norms(self) -> np.ndarray:
         """Column norms ``||a_g||`` of the whole grid (one pass, then cached)."""
@@ -282,13 +310,6 @@ def _check_inputs(X, y, lam, grid, warm_start):
     return X, y, lam, warm_start
 
 
-def _check_tol(tol) -> float:
-    tol = float(tol)
-    if not np.isfinite(tol) or not 0 < tol < 1:
-        raise BlassoInputError(f"tol (relative duality gap) must be in (0, 1); got {tol}")
-    return tol
-
-
 def _blas_threads(threads: int | None):
     """Context limiting BLAS threads (many small products: extra threads only contend).
 
@@ -306,16 +327,23 @@ def _blas_threads(threads: int | None):
 
 def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: float,
            max_iter: int, ws_start: int, screen: bool, ws_growth: float = 2.0) -> tuple[np.ndarray, dict, dict]:
-    """Working-set loop on the oracle ``F``; returns ``(c, gap, stats)``."""
+    """Working-set loop on the oracle ``F``; returns ``(c, gap, stats)`` (``stats["zero"]``: lam >= lam_max)."""
     n, G = F.n, F.G
+    aty = F.aty(y)   # the first full pass also records the column norms
+    stats = {"iterations": 0, "inner_steps": 0, "peak_working_set": 0, "screened": 0,
+             "lam_max": float(np.max(np.abs(aty))) / n}
+    if lam >= stats["lam_max"]:
+        stats["zero"] = True
+        return np.zeros(G), {}, stats
     cand = np.arange(G)
     W = np.flatnonzero(c)
-    Aw = F.columns(W)
-    r = y - Aw @ c[W]
-    corr = F.correlate(r, None)   # the first full pass also records the column norms
+    if W.size:
+        r = y - F.columns(W) @ c[W]
+        corr = F.correlate(r, None)
+    else:
+        r, corr = y.copy(), aty.copy()
     norms = F.norms()
     ws_size = max(ws_start, 2 * W.size)
-    stats = {"iterations": 0, "inner_steps": 0, "peak_working_set": 0, "screened": 0}
     full_view = True   # corr covers the whole grid
     gap = residual_gap(r, float(np.abs(c).sum()), corr, y, lam)
     for it in range(max_iter + 1):
@@ -416,8 +444,11 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
         ``solver="FAST"``, ``status="optimal"`` when the relative gap (with
         dual feasibility checked on the full grid) is at most ``tol``;
         ``p = (y - A c) / lam``; ``p_multiplier=None``; ``grid_rel_gap`` the
-        final relative gap; ``support_tol=0`` (the active-set solution has
-        exact zeros); ``info`` holds
+        final relative gap; ``support_tol`` from
+        :func:`blasso.measure.support_threshold` (the active-set solution has
+        exact zeros; the threshold only drops weights the gap cannot resolve);
+        for ``lam >= lam_max`` exactly ``c = 0`` with ``info["zero_reason"]``;
+        otherwise ``info`` holds ``lam_max``, ``support``,
         ``gap``, ``rel_gap``, ``dual``, ``sup_eta`` (full-grid
         ``max |eta_p|``), ``iterations``, ``inner_steps``, ``full_passes``
         (feature columns evaluated or read, divided by ``G``: full-grid
@@ -435,7 +466,7 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     if unknown:
         raise BlassoInputError(f"unknown keyword(s) for the FAST solver: {sorted(unknown)}")
     X, y, lam, warm_start = _check_inputs(X, y, lam, grid, warm_start)
-    tol = _check_tol(tol)
+    tol = check_tol(tol, "tol (relative duality gap)")
     max_iter = check_positive_int(max_iter, name="max_iter")
     ws_start = check_positive_int(ws_start, name="ws_start")
     ws_growth = float(ws_growth)
@@ -446,6 +477,9 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
         A = np.asarray(A, dtype=np.float64)
         if A.shape != (n, G):
             raise BlassoInputError(f"A has shape {A.shape}, expected {(n, G)}")
+    if oracle is None:
+        check_memory(fast_memory(n, G, chunk_bytes=chunk_bytes, cache_bytes=cache_bytes if A is None else 0),
+                     f"the FAST grid LASSO with n = {n} and G = {G:,}")
     t0 = time.perf_counter()
     passes0 = 0.0 if oracle is None else oracle.passes
     if oracle is None:
@@ -457,6 +491,10 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
         c, gap, stats = _solve(oracle, y, lam, c0, tol=tol, max_iter=max_iter, ws_start=ws_start,
                                screen=screen, ws_growth=ws_growth)
     wall = time.perf_counter() - t0
+    if stats.get("zero"):
+        res = zero_result(y, lam, grid, stats["lam_max"], "FAST", wall)
+        res.info.update(full_passes=oracle.passes - passes0, dense=oracle.dense, tol=tol)
+        return res
     status = "optimal" if gap["rel_gap"] <= tol else "optimal_inaccurate"
     if status != "optimal" and not allow_inaccurate:
         raise SolverError(
@@ -469,9 +507,10 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     info = {**stats, "full_passes": oracle.passes - passes0,   # columns evaluated / G
             "screened_fraction": stats["screened"] / G, "gap": gap["gap"], "rel_gap": gap["rel_gap"],
             "dual": gap["dual"], "sup_eta": gap["sup_eta"], "dense": oracle.dense, "tol": tol}
+    tau, info["support"] = support_info(c, gap["gap"], n, float(np.max(oracle.norms())))
     return LassoResult(c=c, objective=objective, solver_objective=gap["primal"], p=r / lam, p_multiplier=None,
                        p_mismatch=float("nan"), status=status, solver="FAST", wall_s=wall, grid=grid, lam=lam,
-                       support_tol=0.0, grid_rel_gap=gap["rel_gap"], info=info)
+                       support_tol=tau, grid_rel_gap=gap["rel_gap"], info=info)
 
 
 def lasso_path(X, y, lams, grid: Grid, *, tol: float = 1e-10, chunk_bytes: int = DEFAULT_PASS_BYTES,

@@ -47,5 +47,5 @@ def test_chunk_too_small_and_dense_cap(rng):
     theta = random_sphere(5, 3, rng)
     with pytest.raises(BlassoInputError, match="chunk_bytes"):
         phi_adjoint(X, theta, np.ones(10), chunk_bytes=8)
-    with pytest.raises(BlassoInputError, match="MiB"):
+    with pytest.raises(BlassoInputError, match="max_bytes"):
         feature_matrix(X, theta, max_bytes=16)

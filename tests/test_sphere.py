@@ -77,3 +77,44 @@ def test_grid_errors(tmp_path):
     junk.write_text("not a numpy file")
     with pytest.raises(BlassoInputError, match="cannot read"):
         load_grid(junk, 3)
+
+
+def _cube_reference(k, d):
+    """The cube grid written the direct way (meshgrid, concatenate, normalise): fine for small d."""
+    ticks = -1.0 + (2.0 * np.arange(k) + 1.0) / k
+    mesh = np.stack(np.meshgrid(*([ticks] * (d - 1)), indexing="ij"), axis=-1).reshape(-1, d - 1)
+    faces = []
+    for axis in range(d):
+        for sign in (-1.0, 1.0):
+            P = np.empty((mesh.shape[0], d))
+            P[:, axis] = sign
+            P[:, [a for a in range(d) if a != axis]] = mesh
+            faces.append(P)
+    V = np.concatenate(faces)
+    return V / np.linalg.norm(V, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("k,d", [(1, 3), (3, 4), (4, 5), (2, 7), (5, 2)])
+def test_chunked_builders_match_direct_constructions(k, d):
+    from blasso import memory
+
+    with memory.limits(chunk_bytes=512):       # many tiny chunks
+        np.testing.assert_array_equal(cube_grid(k, d), _cube_reference(k, d))
+        V = np.random.default_rng(11).standard_normal((777, d))
+        np.testing.assert_array_equal(random_sphere(777, d, 11), V / np.linalg.norm(V, axis=1, keepdims=True))
+        i = np.arange(301) + 0.5
+        z = 1 - 2 * i / 301
+        r = np.sqrt(1 - z * z)
+        phi = np.pi * (3 - np.sqrt(5)) * i
+        np.testing.assert_allclose(fibonacci_grid(301), np.column_stack([r * np.cos(phi), r * np.sin(phi), z]),
+                                   atol=1e-15)
+
+
+def test_planned_grid_size_is_exact_without_building():
+    from blasso.sphere import planned_grid_size
+
+    for G, d in [(4000, 5), (12960, 5), (12961, 5), (7, 9), (100, 3), (50, 2)]:
+        assert planned_grid_size("auto", G, d) == make_grid("auto", G, d).size
+    assert planned_grid_size("cube", 12961, 5) == 2 * 5 * 7**4
+    assert planned_grid_size("cube", 10**6, 2000) == 2 * 2000 * 2**1999
+    assert planned_grid_size("random", 10**12, 5) == 10**12
