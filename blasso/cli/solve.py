@@ -25,12 +25,28 @@ def add_arguments(p) -> None:
                    help="report an 'optimal_inaccurate' solve (flagged) instead of failing")
 
 
+def _notes(res, cov) -> list[str]:
+    """What the solver and the diagnostics decided on their own (zero measure, dropped weights, capped probes)."""
+    notes = []
+    if "zero_reason" in res.info:
+        notes.append(f"zero measure: {res.info['zero_reason']}")
+    drop = res.info.get("support", {})
+    if drop.get("dropped_atoms"):
+        notes.append(f"{drop['dropped_atoms']} weights <= {drop['threshold']:.2e} (TV {drop['dropped_tv']:.2e}) "
+                     "are below the solver's accuracy and not reported as atoms")
+    if cov.get("capped") or cov.get("skipped"):
+        notes.append(f"covering radius: {cov['method']}")
+    return notes
+
+
 def _print(out, grid, sol) -> None:
     res, nu, cov = sol["result"], sol["measure"], sol["covering"]
     out.print(f"grid: {grid.describe()}, covering radius {'=' if cov['exact'] else '>='} "
               f"{np.degrees(cov['radius']):.2f} deg")
     out.print(f"status {res.status}  J = {res.objective:.10g}  TV = {nu.tv:.6g}  atoms = {len(nu)}  "
               f"solver {res.solver}  {res.wall_s:.2f}s")
+    for note in _notes(res, cov):
+        out.print(note)
     if res.p_multiplier is not None:
         out.print(f"p from residual vs CVXPY multiplier: max rel. difference {res.p_mismatch:.2e}")
     out.print(f"grid duality gap (exact, from p): {res.grid_rel_gap:.2e} relative")
@@ -52,6 +68,8 @@ def run(args, out) -> dict:
                "covering_radius": cov["radius"], "covering_radius_exact": cov["exact"],
                "objective": res.objective, "grid_rel_gap": res.grid_rel_gap,
                "solver_objective": res.solver_objective, "tv": nu.tv, "p": res.p, "p_mismatch": res.p_mismatch,
-               "solver": res.solver, "solve_wall_s": res.wall_s, "n_atoms": len(nu)}
+               "solver": res.solver, "solve_wall_s": res.wall_s, "n_atoms": len(nu),
+               "lam_max": res.info.get("lam_max"), "zero_reason": res.info.get("zero_reason"),
+               "support": res.info.get("support"), "covering_radius_method": cov["method"]}
     return {"figures": figures, "measures": {"solution": nu}, "solver_status": {"grid LASSO": res.status},
             "solvers": [res.solver], "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}
