@@ -452,7 +452,7 @@ class CertifyReport:
              f"[{sg.lo:.9f}, {sg.hi:.9f}]" if sg is not None else grid_part.get("status", "-")],
             [f"certified bracket ({self.bracket_kind})",
              f"[{self.bracket_lo:.10g}, {self.bracket_hi:.10g}]" if self.bracket_lo is not None
-             else grid_part.get("reason", "-")],
+             else f"{grid_part.get('status', '-')} (see parts)"],
         ]
         return rows
 
