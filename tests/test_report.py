@@ -131,3 +131,21 @@ def test_schema_rejects_what_the_contract_forbids(runs):
         mutate(bad)
         assert list(VALIDATOR.iter_errors(bad)), mutate
     assert SCHEMA_PATH.name == "report_schema.json" and SCHEMA_PATH.parent.name == "blasso"
+
+
+def test_library_warnings_are_one_line_and_in_the_report(tmp_path, capsys):
+    import blasso.validation as v
+    if not hasattr(v, "check_input_norms"):
+        pytest.skip("row-norm warnings not in blasso.validation yet")
+    inst = blasso.make_instance(teacher="paper", n=20, d=2, m=1, seed=0)
+    X = inst.X.copy()
+    X[0] *= 3.0                                   # ||x_0|| = 3 > 1 (Assumption 4.7)
+    X[5] = 0.0
+    np.savez(tmp_path / "big.npz", X=X, y=inst.y)
+    path = tmp_path / "w.json"
+    assert main(["solve", "--instance", str(tmp_path / "big.npz"), "--grid-size", "50", "--quiet",
+                 "--json", str(path)]) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("blasso: warning:")]
+    rep = _valid(path)
+    assert len(err) == len(rep["warnings"]) == 2
+    assert "(0)" in rep["warnings"][0] and "norm > 1" in rep["warnings"][0] and "(5)" in rep["warnings"][1]

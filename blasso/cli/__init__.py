@@ -25,6 +25,7 @@ import re
 import sys
 import time
 import traceback
+import warnings
 
 from blasso import __version__
 from blasso.report import (SCHEMA_VERSION, file_record, library_versions, measure_record,
@@ -136,8 +137,27 @@ def _envelope(args, argv, result: dict, status: str, error, out: Output, wall_s:
         "versions": library_versions(result.get("solvers", ())),
         "figures": result.get("figures", {}), "measures": measures,
         "solver_status": result.get("solver_status", {}),
-        "outputs": list(out.written), "error": error, "wall_s": wall_s,
+        "outputs": list(out.written), "warnings": list(getattr(out, "warnings", [])), "error": error, "wall_s": wall_s,
     }
+
+
+def _is_ours(category) -> bool:
+    return category.__module__.split(".")[0] in ("blasso", "solvers", "certificates")
+
+
+def _show_warnings(out):
+    """Print the library's warnings as one line each (``blasso: warning: ...``, even with ``--quiet``)
+    and keep them for the report (``out.warnings``); other packages' warnings as usual."""
+    original = warnings.showwarning
+    out.warnings = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if _is_ours(category):
+            out.warnings.append(str(message))
+            out.error(f"warning: {message}")
+        else:
+            original(message, category, filename, lineno, file, line)
+    return show
 
 
 def _run(mod, args, out) -> tuple[dict, str, dict | None, int]:
@@ -173,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Output(quiet=args.quiet)
     t0 = time.perf_counter()
     try:
-        result, status, error, code = _run(commands[args.command], args, out)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warnings(out)
+            result, status, error, code = _run(commands[args.command], args, out)
     except Exception as exc:        # unexpected: leave a JSON trace, then re-raise
         if args.json:
             err = {"kind": "internal", "message": f"{type(exc).__name__}: {exc}",
