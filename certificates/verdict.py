@@ -157,7 +157,8 @@ class ConditionsResult:
     violating_eta : float or None
         ``eta_V`` at ``violating_theta`` (float64, direct evaluation).
     violating_eta_ext : float or None
-        The same in extended precision.
+        A ball-arithmetic bound of ``|eta|`` there for the exact ``p_V`` (with its sign):
+        ``|eta_{p_V}(theta)| >= |violating_eta_ext|``.
     curve : list of dict
         Margin curve (see :func:`margin_curve`).
     wall_s : float
@@ -184,7 +185,7 @@ class ConditionsResult:
             "eta_V_sup_hi": None if self.sup is None else self.sup.hi,
             "eta_V_sup": None if self.sup is None else self.sup.to_dict(),
             "violating_theta": self.violating_theta, "violating_eta": self.violating_eta,
-            "violating_eta_extended": self.violating_eta_ext,
+            "violating_eta_ball": self.violating_eta_ext,
             "p_V_residual": pre.residual, "p_V_rank": pre.rank, "p_V_equations": pre.n_equations,
             "p_V_consistent": pre.consistent, "p_V_norm": float(np.linalg.norm(pre.p)),
             "atom_residuals": pre.atom_residuals, "assumption_4_3_margins": pre.margins,
