@@ -326,6 +326,23 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     return oracle
 
 
+def _convex_truth(X, y, lam, grid, grid_size, solver, rounds, certify, sup_budget, seed, say):
+    """The convex reference of :func:`gd_vs_convex`: (measure, J, certified lower bound or None, info)."""
+    from solvers.refine import convex_reference
+
+    from ..sphere import make_grid
+
+    if grid is None:
+        grid = make_grid("auto", grid_size, X.shape[1])
+    say(f"convex reference: grid LASSO on {grid.describe()} + off-grid refinement ...")
+    oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
+    cref = convex_reference(X, y, lam, grid, rounds=rounds, solver=solver, sup_oracle=oracle, progress=say)
+    info = {"J_grid": cref.J_grid, "J_lower": cref.J_lower, "stages": cref.history, "wall_s": cref.wall_s,
+            "grid": grid.describe(), "grid_size": grid.size, "solver": cref.solver,
+            "oracle_grid": bool(getattr(grid, "oracle", False))}
+    return cref.measure, cref.J, cref.J_lower, info
+
+
 def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, penalty: str = "l1",
                  step: str = "norm", alpha: float | str = "auto", seed: int = 0, max_iter: int = 1_000_000,
                  gap_target: float = 1e-4, ftol: float = 1e-9, check_every: int = 1000,
@@ -352,25 +369,14 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
         and ``gap_target``.
     """
     from solvers.gd import choose_alpha, init_network, run_gd
-    from solvers.refine import convex_reference
-
-    from ..sphere import make_grid
 
     X = check_X(X)
     y = check_y(y, X.shape[0])
     lam = check_lam(lam)
     say = as_progress(progress)
     if ref is None:
-        if grid is None:
-            grid = make_grid("auto", grid_size, X.shape[1])
-        say(f"convex reference: grid LASSO on {grid.describe()} + off-grid refinement ...")
-        oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
-        cref = convex_reference(X, y, lam, grid, rounds=refine_rounds, solver=lasso_solver, sup_oracle=oracle,
-                                progress=say)
-        ref_measure, J_ref, J_lower = cref.measure, cref.J, cref.J_lower
-        convex_info = {"J_grid": cref.J_grid, "J_lower": J_lower, "stages": cref.history, "wall_s": cref.wall_s,
-                       "grid": grid.describe(), "grid_size": grid.size, "solver": cref.solver,
-                       "oracle_grid": bool(getattr(grid, "oracle", False))}
+        ref_measure, J_ref, J_lower, convex_info = _convex_truth(
+            X, y, lam, grid, grid_size, lasso_solver, refine_rounds, certify, sup_budget, seed, say)
     else:
         ref_measure, J_lower = ref, None
         J_ref = blasso_objective(ref, X, y, lam)
