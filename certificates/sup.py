@@ -401,6 +401,16 @@ def _circle_scan(p, X, E, keys, on_circle=None, rel=None, arc_min=1e-11):
     return best, arg, pats, degenerate
 
 
+def _grouped(X: np.ndarray):
+    """Hyperplane groups and the near-parallel test shared by both enumerations."""
+    rep, group, rel, sin_min = _hyperplane_groups(X)
+    info = {"hyperplanes": int(len(rep)), "min_sin_between_hyperplanes": sin_min,
+            "degenerate": bool(sin_min < PARALLEL_SIN)}
+    if info["degenerate"]:
+        info["degenerate_reason"] = f"distinct hyperplanes {sin_min:.1e} apart (sine), below {PARALLEL_SIN:g}"
+    return rep, group, rel, sin_min, info
+
+
 def _on(pats, on_circle, rel):
     on = pats.copy()
     on[:, on_circle] = rel[None, :] > 0
@@ -409,11 +419,9 @@ def _on(pats, on_circle, rel):
 
 def _exact_circle(sc: Scaled, keys: set, dl: _Deadline):
     p, X = sc.ps, sc.Xs
-    rep, group, rel, sin_min = _hyperplane_groups(X)
-    info = {"hyperplanes": int(len(rep)), "min_sin_between_hyperplanes": sin_min}
-    if sin_min < PARALLEL_SIN:
-        return None, None, {**info, "degenerate": True, "degenerate_reason":
-                            f"distinct hyperplanes {sin_min:.1e} apart (sine), below {PARALLEL_SIN:g}"}
+    rep, group, rel, sin_min, info = _grouped(X)
+    if info["degenerate"]:
+        return None, None, info
     best, arg, _, deg = _circle_scan(p, X, np.eye(2), keys)
     info["degenerate"] = deg
     if deg:
@@ -455,11 +463,9 @@ def _plane_basis(x: np.ndarray) -> np.ndarray:
 
 def _exact_sphere3(sc: Scaled, keys: set, dl: _Deadline):
     p, X = sc.ps, sc.Xs
-    rep, group, rel, sin_min = _hyperplane_groups(X)
-    info = {"hyperplanes": int(len(rep)), "min_sin_between_hyperplanes": sin_min}
-    if sin_min < PARALLEL_SIN:
-        return None, None, {**info, "degenerate": True, "degenerate_reason":
-                            f"distinct hyperplanes {sin_min:.1e} apart (sine), below {PARALLEL_SIN:g}"}
+    rep, group, rel, sin_min, info = _grouped(X)
+    if info["degenerate"]:
+        return None, None, info
     arc_min = max(1e-11, 1e3 * U / sin_min)
     best, arg = -np.inf, None
     seen: set = set()
