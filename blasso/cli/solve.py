@@ -41,8 +41,9 @@ def _notes(res, cov) -> list[str]:
 
 def _print(out, grid, sol) -> None:
     res, nu, cov = sol["result"], sol["measure"], sol["covering"]
-    out.print(f"grid: {grid.describe()}, covering radius {'=' if cov['exact'] else '>='} "
-              f"{np.degrees(cov['radius']):.2f} deg")
+    radius = ("not estimated (see below)" if cov.get("skipped") else
+              f"{'=' if cov['exact'] else '>='} {np.degrees(cov['radius']):.2f} deg")
+    out.print(f"grid: {grid.describe()}, covering radius {radius}")
     out.print(f"status {res.status}  J = {res.objective:.10g}  TV = {nu.tv:.6g}  atoms = {len(nu)}  "
               f"solver {res.solver}  {res.wall_s:.2f}s")
     for note in _notes(res, cov):
