@@ -28,19 +28,20 @@ import traceback
 import warnings
 
 from blasso import __version__
+from blasso.memory import limits
 from blasso.report import (SCHEMA_VERSION, file_record, library_versions, measure_record,
                            write_json_atomic)
 from blasso.validation import BlassoInputError, SolverError
 
-from ._common import Output, OutputSpec, check_outputs
+from ._common import Output, OutputSpec, check_outputs, memory_size_type
 
 __all__ = ["main", "COMMAND_MODULES", "build_parser"]
 
 #: Command modules (inside ``blasso.cli``), in the order ``--help`` lists them.
-COMMAND_MODULES = ["make_instance", "solve", "demo", "gd", "compare", "reproduce", "certify"]
+COMMAND_MODULES = ["make_instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions"]
 
 #: Options naming input files (hashed into the report, never overwritten).
-INPUT_OPTIONS = (("instance", "--instance"), ("grid", "--grid"))
+INPUT_OPTIONS = (("instance", "--instance"), ("grid", "--grid"), ("gd_trace", "--gd-trace"))
 
 #: Options recorded as seeds when the command has them.
 SEED_OPTIONS = ("seed", "grid_seed", "init_seed")
@@ -86,6 +87,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         g.add_argument("--json", metavar="PATH", help="write the JSON report of this run to PATH")
         g.add_argument("--force", action="store_true", help="overwrite existing output files")
         g.add_argument("--quiet", action="store_true", help="print only the final table (no progress)")
+        g.add_argument("--max-memory", type=memory_size_type, default=None, metavar="SIZE",
+                       help="refuse, before allocating, any step estimated to need more than SIZE (e.g. 2G, 512M; "
+                            "default: the available memory)")
         mod.add_arguments(p)
         commands[mod.NAME] = mod
     return parser, commands
@@ -193,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Output(quiet=args.quiet)
     t0 = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), limits(max_memory=args.max_memory):   # limit restored afterwards
             warnings.showwarning = _show_warnings(out)
             result, status, error, code = _run(commands[args.command], args, out)
     except Exception as exc:        # unexpected: leave a JSON trace, then re-raise
