@@ -176,3 +176,18 @@ def test_ctrl_c_stops_a_large_fast_solve_within_a_second_or_two():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_max_memory_option_refuses_before_allocating(capsys):
+    from blasso.cli import main
+
+    with memory.limits():        # the option sets a process-wide limit; restore it afterwards
+        rc = main(["solve", "--max-memory", "10M", "--grid-size", "1000000", "--grid-kind", "random",
+                   "--solver", "fast", "--quiet"])
+        err = capsys.readouterr().err
+        assert rc == 2
+        assert "a random grid of 1,000,000 directions in d = 5 needs about 76.3 MiB, more than the 10.0 MiB of " \
+               "the --max-memory limit" in err
+        assert main(["solve", "--max-memory", "lots", "--quiet"]) == 2
+        assert "'lots'" in capsys.readouterr().err
+    assert memory.max_memory() is None
