@@ -93,6 +93,11 @@ CASES = [
     (["certify"] + S + ["--target", "bogus"], "'bogus'"),
     (["certify"] + S + ["--plot", "afile"], "'afile' is a file"),
     (["certify"] + S + ["--plot", "old_figs"], "'old_figs/margin_curve.png' exists"),
+    # --------------------------------------------------------------- memory
+    (["solve", "--grid-size", "100000", "--max-memory", "2M"], "2.0 MiB of the --max-memory limit"),
+    (["demo", "--max-memory", "1M"], "1.0 MiB of the --max-memory limit"),
+    (["solve"] + S + ["--max-memory", "0"], "'0'"),
+    (["reproduce", "fig1", "--out", "figs", "--max-memory", "12XB"], "'12XB'"),
     # --------------------------------------------------------- demo, reproduce
     (["demo", "--n-random", "0"], "'0'"),
     (["demo", "--time-budget", "nan"], "'nan'"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blasso.instance import INPUTS, TEACHERS, Instance, load_instance, make_instance
-from blasso.memory import parse_bytes, set_max_memory
+from blasso.memory import parse_bytes
 from blasso.progress import make_progress
 from blasso.report import atomic_output, check_output_path
 from blasso.sphere import GRID_KINDS, Grid, load_grid, make_grid
@@ -134,14 +134,10 @@ def add_data_arguments(p: argparse.ArgumentParser, *, n: int = 100, d: int = 5, 
     g.add_argument("--inputs", default="sphere", choices=INPUTS, help="input law (default sphere)")
     g.add_argument("--basis", default="random", choices=("random", "canonical"),
                    help="orthonormal teacher directions: random rotation or first basis vectors")
-    g.add_argument("--max-memory", type=memory_size_type, default=None, metavar="SIZE",
-                   help="refuse, before allocating, any step estimated to need more than SIZE (e.g. 2G, 512M; "
-                        "default: the available memory)")
 
 
 def load_data(args) -> Instance:
     """The ``--instance`` file (errors name the file), or the generated instance."""
-    set_max_memory(getattr(args, "max_memory", None))   # every size check from here on honours it
     if getattr(args, "instance", None):
         try:
             return load_instance(args.instance)

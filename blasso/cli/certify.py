@@ -74,9 +74,7 @@ def _plots(out, rep, X, directory) -> list:
 
 
 def run(args, out) -> dict:
-    from certificates.verdict import certify_instance
-
-    from certificates.verdict import default_grid_size
+    from certificates.verdict import certify_instance, default_grid_size
 
     inst = load_data(args)
     lam = resolve_lam(args, inst, allow_zero=True, default=0.0)
@@ -102,5 +100,6 @@ def run(args, out) -> dict:
         figures["plots"] = _plots(out, rep, inst.X, args.plot)
     if figures.get("violating_theta") is not None:
         figures["violating_theta"] = np.asarray(figures["violating_theta"]).tolist()
-    return {"figures": figures, "measures": {"target": rep.target}, "sizes": {**inst.sizes(), "grid_size": grid.size},
+    status = {f"{name} part": str(part.get("status")) for name, part in rep.parts.items() if isinstance(part, dict)}
+    return {"figures": figures, "measures": {"target": rep.target}, "solver_status": status, "sizes": {**inst.sizes(), "grid_size": grid.size},
             "solvers": [args.solver], "seeds": {"instance_seed": inst.seed}}
