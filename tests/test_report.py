@@ -14,6 +14,7 @@ from blasso.objective import blasso_objective
 from blasso.report import SCHEMA_PATH, load_report, load_schema, sha256_file
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
+COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions"]
 
 
 def _valid(path):
@@ -40,6 +41,7 @@ def runs(tmp_path_factory):
         "demo": ["demo", "--grid-size", "300", "--n-random", "500", "--time-budget", "2"],
         "reproduce": ["reproduce", "fig1", "--out", str(d / "figs"), "--iters", "300", "--grid-size", "150",
                       "--alpha", "0.5"],
+        "assumptions": ["assumptions", "--instance", str(inst), "--time-budget", "2"],
     }
     out = {}
     for name, argv in argvs.items():
@@ -49,7 +51,16 @@ def runs(tmp_path_factory):
     return out, d
 
 
-@pytest.mark.parametrize("command", ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify"])
+def test_schema_knows_every_command_and_the_fixture_runs_each():
+    from blasso.cli import build_parser
+    _, commands = build_parser()
+    assert set(load_schema()["properties"]["command"]["enum"]) == set(commands) == set(COMMANDS)
+    ruled = {r["if"]["properties"]["command"]["const"] for r in load_schema()["allOf"] if "command" in
+             r["if"]["properties"]}
+    assert ruled == set(commands)                 # every command names the figures it must report
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_report_validates(runs, command):
     paths, _ = runs
     rep = _valid(paths[command])
