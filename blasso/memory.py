@@ -18,6 +18,7 @@ blocks, and one block of a few tens of MiB takes milliseconds.
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import re
 from typing import Iterator
@@ -50,7 +51,7 @@ _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb"
 
 
 def _check_nbytes(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
         raise BlassoInputError(f"{name} must be a number of bytes; got {value!r}")
     if value < minimum or value == float("inf"):
         raise BlassoInputError(f"{name} must be a finite number of bytes >= {minimum}; got {value!r}")

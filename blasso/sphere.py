@@ -49,6 +49,8 @@ __all__ = [
     "add_atoms",
     "geodesic_distance",
     "covering_radius",
+    "COVERING_MAX_WORK",
+    "COVERING_MIN_PROBES",
 ]
 
 GRID_KINDS = ("random", "equiangular", "fibonacci", "cube")

@@ -10,7 +10,7 @@ from blasso.validation import check_choice
 
 from .lasso_cvxpy import DEFAULT_SOLVER, SOLVERS, LassoResult, solve_grid_lasso
 
-__all__ = ["LASSO_SOLVERS", "LassoResult", "solve_lasso", "solve_grid_lasso", "choose_solver"]
+__all__ = ["LASSO_SOLVERS", "LassoResult", "solve_lasso", "solve_grid_lasso", "choose_solver", "lasso_memory"]
 
 #: Every name accepted by :func:`solve_lasso`.
 LASSO_SOLVERS = SOLVERS + ("FAST", "AUTO")
@@ -40,3 +40,17 @@ def solve_lasso(X, y, lam, grid, *, solver: str = DEFAULT_SOLVER, **kw) -> Lasso
         from .lasso_fast import solve_grid_lasso_fast
         return solve_grid_lasso_fast(X, y, lam, grid, **kw)
     return solve_grid_lasso(X, y, lam, grid, solver=name, **kw)
+
+
+def lasso_memory(n: int, G: int, solver: str = DEFAULT_SOLVER) -> int:
+    """Estimated peak bytes of a grid LASSO solve beyond the grid (``AUTO`` resolved as :func:`solve_lasso` does).
+
+    Lets a caller check a whole request with :func:`blasso.memory.check_memory`
+    before building the grid; the solvers also check it themselves.
+    """
+    name = choose_solver(solver, int(G))
+    if name == "FAST":
+        from .lasso_fast import fast_memory
+        return fast_memory(n, G)
+    from .lasso_cvxpy import cvxpy_memory
+    return cvxpy_memory(n, G)
