@@ -92,9 +92,9 @@ def run(args, out) -> dict:
             out.print(f"{name}: {part['status']}: {part.get('reason', '')}")
     curve = rep.conditions.curve
     if curve:
-        rows = [[f"{c['r']:.3g}", f"{c['margin_lo']:.3e}", f"{c['margin_hi']:.3e}"] for c in curve]
-        out.print("margin curve 1 - max|eta_V| outside balls of radius r (rad) around the support:")
-        out.print(format_table(rows, ["r", "margin >=", "margin <="]))
+        rows = [[f"{math.degrees(c['r']):.3g}", f"{c['margin_lo']:.3e}", f"{c['margin_hi']:.3e}"] for c in curve]
+        out.print("margin curve 1 - max|eta_V| outside balls of radius r around the support (JSON: r in radians):")
+        out.print(format_table(rows, ["r deg", "margin >=", "margin <="]))
     figures = {"lam": lam, **rep.to_dict()}
     if args.plot:
         figures["plots"] = _plots(out, rep, inst.X, args.plot)
