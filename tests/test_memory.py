@@ -177,8 +177,9 @@ def test_ctrl_c_stops_a_large_fast_solve_within_a_second_or_two():
         t0 = time.perf_counter()
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-        assert time.perf_counter() - t0 < 2.0
+        waited = time.perf_counter() - t0
         assert proc.returncode == 130
+        assert waited < 2.5, waited      # about a second; slack for a loaded 2-core machine
     finally:
         if proc.poll() is None:
             proc.kill()
