@@ -84,7 +84,9 @@ contains the exact result; ``acos`` is done as ``2 atan2(|u - v|, |u + v|)``):
    ``h(t) = 1 + int_0^t (t - s) h''(s) ds``.  ``max_tau h''(0+; tau) <= -kappa_j``
    is proven by the Lagrangian bound ``max_{|tau|=1} tau^T Q tau + l^T tau <=
    mu + l^T (mu I - Q)^{-1} l / 4`` with ``mu I - Q`` proven positive definite
-   by a Cholesky factorisation in balls.  ``|h'''| <= H3_j`` on the ball is an
+   by a Cholesky factorisation in balls.  ``|h'''(t; tau)| <= H3_j`` for
+   ``0 < t <= r_j`` and every ``tau`` (along the rays from ``u_j``; along other
+   geodesics the own term's third derivative grows like ``1/distance``) is an
    interval evaluation of the ``y'''`` formula above over the ball's range of
    ``phi_k`` (``k != j``; the ball avoids ``+-theta_k``) plus
    ``(|a_j| + (3 + pi)|alpha_j|) / (2 pi d)`` for the own term.  With
@@ -575,7 +577,11 @@ def _lipschitz_H(ops, bp: _BallPre):
 
 
 def _third_derivative_bound(ops, bp: _BallPre, j: int, r: float):
-    """Ball of an upper bound of ``|h'''|`` along geodesics inside ``B(u_j, r)`` (``None`` if it touches ``+-u_k``)."""
+    """Ball bounding ``|h'''|`` on the rays of length ``r`` from ``u_j`` (``None`` if the ball touches ``+-u_k``).
+
+    The own term is explicit on the rays; the other terms are bounded along any
+    geodesic of the ball by the interval evaluation of ``y'''``.
+    """
     d = bp.d
     pi, arb = ops.pi, ops.arb
     own = abs(bp.a[j]) + (3 + pi) * bp.alpha_norm[j]
