@@ -51,6 +51,7 @@ __all__ = [
     "covering_radius",
     "COVERING_MAX_WORK",
     "COVERING_MIN_PROBES",
+    "COVERING_TREE_MAX_D",
 ]
 
 GRID_KINDS = ("random", "equiangular", "fibonacci", "cube")
@@ -366,6 +367,22 @@ COVERING_MAX_WORK = 10**9
 #: Below this many probes a sampled covering radius says too little: it is skipped instead.
 COVERING_MIN_PROBES = 100
 
+#: Up to this dimension, when brute force would exceed the work cap, a k-d tree finds each
+#: probe's nearest grid point instead (exact; 1e6 directions, d = 5, 5000 probes: about 0.3 s).
+COVERING_TREE_MAX_D = 8
+
+
+def _max_min_angle_tree(probes: np.ndarray, theta: np.ndarray) -> float:
+    """``max_u min_g angle(u, theta_g)`` by nearest-neighbour queries in a k-d tree (chord distances)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(theta, balanced_tree=False, compact_nodes=False)
+    worst = 0.0
+    for s in range(0, probes.shape[0], 1000):      # blocks of queries: Ctrl-C is handled between them
+        dist, _ = tree.query(probes[s:s + 1000], k=1)
+        worst = max(worst, float(np.max(dist)))
+    return float(2.0 * np.arcsin(min(1.0, worst / 2.0)))
+
 
 def _max_min_angle(probes: np.ndarray, theta: np.ndarray, budget: int | None) -> float:
     """``max_u min_g angle(u, theta_g)`` over the probes, walking probes x grid in bounded blocks."""
@@ -391,11 +408,13 @@ def covering_radius(theta, *, n_probe: int = 20000, rng=0, max_work: int | None 
     seeds a child stream, so the probes never coincide with a random grid
     drawn from the same int seed.
 
-    The sampled estimate costs ``n_probe * G * d`` multiply-adds; on large
-    grids the number of probes is capped so that this stays below
-    ``max_work`` (``None``: no cap), and when fewer than
-    :data:`COVERING_MIN_PROBES` probes would remain the estimate is skipped
-    (``radius`` is NaN).  Probes and grid are walked in blocks of at most
+    By brute force the estimate costs ``n_probe * G * d`` multiply-adds.  When
+    that exceeds ``max_work`` (``None``: no cap): for ``d <=``
+    :data:`COVERING_TREE_MAX_D` a k-d tree finds each probe's nearest grid
+    point instead (same answer, a fraction of the work); in higher dimension
+    the number of probes is capped so that the work stays below ``max_work``,
+    and when fewer than :data:`COVERING_MIN_PROBES` probes would remain the
+    estimate is skipped (``radius`` is NaN).  Probes and grid are walked in blocks of at most
     ``chunk_bytes`` (default :func:`blasso.memory.chunk_bytes`).
 
     Returns
@@ -413,6 +432,16 @@ def covering_radius(theta, *, n_probe: int = 20000, rng=0, max_work: int | None 
         gaps = np.diff(np.concatenate([ang, [ang[0] + 2 * np.pi]]))
         return {"radius": float(gaps.max() / 2), "exact": True, "method": "sorted angles (d=2)",
                 "n_probe": 0, "capped": False, "skipped": False}
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        # a child stream: a random grid made with the same int seed must not share its points
+        rng = np.random.default_rng(np.random.SeedSequence(int(rng)).spawn(1)[0])
+    if max_work is not None and n_probe * G * d > max_work and d <= COVERING_TREE_MAX_D:
+        check_memory(16 * G * d + 16 * G, f"a k-d tree over {_count(G)} directions")
+        probes = random_sphere(n_probe, d, check_rng(rng))
+        return {"radius": _max_min_angle_tree(probes, theta), "exact": False, "n_probe": n_probe,
+                "capped": False, "skipped": False,
+                "method": f"max over {n_probe} random probes, nearest grid point by k-d tree "
+                          "(a lower bound on the true radius)"}
     used = n_probe if max_work is None else min(n_probe, int(max_work) // (G * d))
     capped = used < n_probe
     cap_text = (f", capped from {n_probe} so that probes x grid x d stays below {float(max_work):.0e}"
@@ -421,9 +450,6 @@ def covering_radius(theta, *, n_probe: int = 20000, rng=0, max_work: int | None 
         return {"radius": float("nan"), "exact": False, "n_probe": 0, "capped": True, "skipped": True,
                 "method": f"skipped: {COVERING_MIN_PROBES} probes x {_count(G)} directions x d = {d} exceed "
                           f"the work cap {float(max_work):.0e} (covering_radius(max_work=None) forces it)"}
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        # a child stream: a random grid made with the same int seed must not share its points
-        rng = np.random.default_rng(np.random.SeedSequence(int(rng)).spawn(1)[0])
     probes = random_sphere(used, d, check_rng(rng))
     return {
         "radius": _max_min_angle(probes, theta, chunk_bytes),

@@ -126,19 +126,27 @@ def test_small_chunks_give_the_same_numbers():
     np.testing.assert_allclose(np.cos(D), th[:50] @ th.T, atol=1e-12)
 
 
+def test_covering_radius_by_tree_equals_brute_force():
+    th = random_sphere(3000, 5, 8)
+    brute = covering_radius(th, n_probe=2000, rng=3, max_work=None)
+    tree = covering_radius(th, n_probe=2000, rng=3, max_work=1)      # forces the k-d tree (d = 5 <= 8)
+    assert "k-d tree" in tree["method"] and not tree["capped"] and tree["n_probe"] == 2000
+    assert abs(tree["radius"] - brute["radius"]) < 1e-9
+
+
 def test_covering_radius_is_capped_or_skipped_and_says_so():
-    th = random_sphere(5000, 4, 5)
+    th = random_sphere(5000, 9, 5)
     full = covering_radius(th, n_probe=1000, rng=1, max_work=None)
-    capped = covering_radius(th, n_probe=1000, rng=1, max_work=500 * 5000 * 4)
+    capped = covering_radius(th, n_probe=1000, rng=1, max_work=500 * 5000 * 9)
     assert not full["capped"] and capped["capped"] and capped["n_probe"] == 500
     assert "capped from 1000" in capped["method"]
     assert capped["radius"] <= full["radius"]      # its probes are the first 500 of the same stream
-    skipped = covering_radius(th, n_probe=1000, rng=1, max_work=10 * 5000 * 4)
+    skipped = covering_radius(th, n_probe=1000, rng=1, max_work=10 * 5000 * 9)
     assert skipped["skipped"] and np.isnan(skipped["radius"]) and "skipped" in skipped["method"]
     # the blocked max-min equals a brute-force one on the same probes
     with memory.limits(chunk_bytes=4096):
         small = covering_radius(th[:300], n_probe=400, rng=7)
-    probes = random_sphere(400, 4, np.random.default_rng(np.random.SeedSequence(7).spawn(1)[0]))
+    probes = random_sphere(400, 9, np.random.default_rng(np.random.SeedSequence(7).spawn(1)[0]))
     brute = float(np.max(np.arccos(np.clip(np.max(probes @ th[:300].T, axis=1), -1, 1))))
     assert abs(small["radius"] - brute) < 1e-12
 
