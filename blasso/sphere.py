@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .memory import check_memory, chunk_bytes, chunks, format_bytes
+from .memory import check_memory, chunk_bytes, chunks
 from .validation import (
     BlassoInputError,
     check_choice,
