@@ -433,22 +433,34 @@ def _pair(ops, u, v):
     return phi, ops.sin(phi), ops.cos(phi)
 
 
-def _one_sided_form(ops, th, al, j: int):
-    """``(Q, l)`` of :meth:`PopulationPreCertificate.one_sided_form` in the arithmetic ``ops``."""
-    m, d = th.shape
-    u = th[j]
-    P = ops.vec(np.eye(d)) - np.outer(u, u)
-    a = [(al[k] * th[k]).sum() for k in range(m)]
-    Q = -ops.pi * a[j] * P
-    for k in range(m):
-        if k == j:
+def _hessian_terms(ops, x, th, al, a, skip: int | None = None):
+    """``sum_{k != skip} Q_k(x)`` (unscaled): the ``y''`` formula as a quadratic form at the unit point ``x``.
+
+    ``tau^T Q_k tau`` is ``y_k''`` along the great circle through ``x`` with unit
+    tangent ``tau`` (``2 pi d`` times the second derivative of term ``k``); needs
+    ``x != +-theta_k``.
+    """
+    d = th.shape[1]
+    P = ops.vec(np.eye(d)) - np.outer(x, x)
+    Q = 0 * P
+    for k in range(th.shape[0]):
+        if k == skip:
             continue
-        phi, S, c = _pair(ops, u, th[k])
+        phi, S, c = _pair(ops, x, th[k])
         aperp = al[k] - a[k] * th[k]
-        t, f, e = P @ th[k], P @ aperp, (aperp * u).sum()
+        t, f, e = P @ th[k], P @ aperp, (aperp * x).sum()
         J1, J2, cot = -(ops.pi - phi) * S, S - (ops.pi - phi) * c, c / S
         Q = Q + (a[k] * J2 - a[k] * J1 * cot + e * cot) * np.outer(t, t) / (S * S) \
             + (a[k] * J1 * cot - e * cot - (ops.pi - phi) * e) * P + (np.outer(t, f) + np.outer(f, t)) / S
+    return Q, P
+
+
+def _one_sided_form(ops, th, al, j: int):
+    """``(Q, l)`` of :meth:`PopulationPreCertificate.one_sided_form` in the arithmetic ``ops``."""
+    d = th.shape[1]
+    a = [(al[k] * th[k]).sum() for k in range(th.shape[0])]
+    Q, P = _hessian_terms(ops, th[j], th, al, a, skip=j)
+    Q = Q - ops.pi * a[j] * P
     scale = 2 * ops.pi * d
     return Q / scale, (-2 * (P @ al[j])) / scale
 
@@ -576,34 +588,37 @@ def _lipschitz_H(ops, bp: _BallPre):
     return 2 * best * (ops.arb(2) / bp.d).sqrt() / ops.pi
 
 
+def _y3_ball(ops, a, aperp_norm, phi):
+    """Ball bounding ``|y'\'\'|`` of one term along any unit-speed geodesic whose angle to ``theta_k`` is in ``phi``."""
+    pi, arb = ops.pi, ops.arb
+    S, C = ops.sin(phi), ops.cos(phi)
+    if _lo(phi) <= 0 or _up(phi) >= math.pi or _lo(S) <= 0:
+        return None
+    W1, W2 = arb(0, 1), arb(0.5, 0.5)            # w in [-1, 1], w^2 in [0, 1]
+    cot = C / S
+    q = 1 + 3 * cot * cot
+    e, e1 = aperp_norm * S * W1, aperp_norm * W1
+    J1, J2, J3 = -(pi - phi) * S, S - (pi - phi) * C, 2 * C + (pi - phi) * S
+    one_w2 = 1 - W2
+    y3 = a * (-J3 * W1 - 3 * J2 * W1 * cot * one_w2 + J1 * W1 * one_w2 * q) \
+        - W1 * one_w2 * q * e - 3 * cot * one_w2 * e1 - 3 * W1 * e - (pi - phi) * e1
+    return abs(y3)
+
+
 def _third_derivative_bound(ops, bp: _BallPre, j: int, r: float):
-    """Ball bounding ``|h'''|`` on the rays of length ``r`` from ``u_j`` (``None`` if the ball touches ``+-u_k``).
+    """Ball bounding ``|h'\'\'|`` on the rays of length ``r`` from ``u_j`` (``None`` if the ball touches ``+-u_k``).
 
     The own term is explicit on the rays; the other terms are bounded along any
-    geodesic of the ball by the interval evaluation of ``y'''``.
+    geodesic of the ball by the interval evaluation of ``y'\'\'``.
     """
-    d = bp.d
-    pi, arb = ops.pi, ops.arb
-    own = abs(bp.a[j]) + (3 + pi) * bp.alpha_norm[j]
-    total = own
-    W1, W2 = arb(0, 1), arb(0.5, 0.5)            # w in [-1, 1], w^2 in [0, 1]
+    total = abs(bp.a[j]) + (3 + ops.pi) * bp.alpha_norm[j]
     for k in range(len(bp.a)):
-        if k == j:
-            continue
-        phi0, _, _ = _pair(ops, bp.u[j], bp.u[k])
-        phi = phi0 + arb(0, r)
-        S, C = ops.sin(phi), ops.cos(phi)
-        if _lo(phi) <= 0 or _up(phi) >= math.pi or _lo(S) <= 0:
-            return None
-        cot = C / S
-        q = 1 + 3 * cot * cot
-        e, e1 = bp.aperp_norm[k] * S * W1, bp.aperp_norm[k] * W1
-        J1, J2, J3 = -(pi - phi) * S, S - (pi - phi) * C, 2 * C + (pi - phi) * S
-        one_w2 = 1 - W2
-        y3 = bp.a[k] * (-J3 * W1 - 3 * J2 * W1 * cot * one_w2 + J1 * W1 * one_w2 * q) \
-            - W1 * one_w2 * q * e - 3 * cot * one_w2 * e1 - 3 * W1 * e - (pi - phi) * e1
-        total = total + abs(y3)
-    return total / (2 * pi * d)
+        if k != j:
+            y3 = _y3_ball(ops, bp.a[k], bp.aperp_norm[k], _pair(ops, bp.u[j], bp.u[k])[0] + ops.arb(0, r))
+            if y3 is None:
+                return None
+            total = total + y3
+    return total / (2 * ops.pi * bp.d)
 
 
 def _cholesky_pd(B) -> bool:
@@ -791,6 +806,7 @@ class _Search:
     violation: tuple | None = None
     n_boxes: int = 0
     n_ball: int = 0
+    completed: list = field(default_factory=list)
     stopped: str = ""
 
 
@@ -814,8 +830,13 @@ def _verify_leaf(ops, bp: _BallPre, c, half, H, tol: float):
     return _up(abs(val) + rho * g + H * rho * rho / 2), rho
 
 
-def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Search) -> _Boxes:
-    """One level: classify every box (skip, leaf, violation, split); returns the boxes to split."""
+def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Search,
+               r_defer: float) -> tuple[_Boxes, _Boxes]:
+    """Classify every box (ball, leaf, violation, deferred, split); returns ``(to_split, deferred)``.
+
+    A box is deferred to a later stage when its cap lies in ``B(theta_j, r_defer - 2e-9)``
+    for some ``j`` (float angles, error ~1e-15): it holds no point at distance ``>= r_defer``.
+    """
     C = boxes.centres(pre.d)
     Ch = C / np.linalg.norm(C, axis=1, keepdims=True)
     hn = np.linalg.norm(boxes.half(), axis=1)
@@ -825,8 +846,8 @@ def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Searc
     val = np.abs(pre.eta(Ch))
     G = np.linalg.norm(pre.gradient(Ch), axis=1)
     bound = val + rho * G + Hf * rho ** 2 / 2
-    r_ball = np.asarray(balls)
-    inside = np.any(phi + rho[:, None] <= r_ball[None, :] - 1e-12, axis=1)
+    inside = np.any(phi + rho[:, None] <= np.asarray(balls)[None, :] - 1e-12, axis=1)
+    defer = ~inside & (np.min(phi + rho[:, None], axis=1) <= r_defer - 2e-9)
     thr = np.minimum(1 - tol, val + slack * (1 - val))
     keep = np.zeros(len(boxes), dtype=bool)
     half = boxes.half()
@@ -840,7 +861,7 @@ def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Searc
         v, _ = _ball_value_grad(ops, bp, C[i])
         if _lo(abs(v)) > 1:
             st.violation = (Ch[i], _lo(abs(v)), _up(abs(v)))
-            return boxes.take(np.zeros(len(boxes), dtype=bool))
+            return boxes.take(np.zeros(len(boxes), dtype=bool)), boxes.take(np.zeros(len(boxes), dtype=bool))
         keep[i] = True
     for i in np.flatnonzero(~inside & (val <= 1 + tol)):
         if bound[i] < thr[i] - 1e-12:
@@ -849,37 +870,49 @@ def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Searc
                 st.leaf_c.append(Ch[i]), st.leaf_rho.append(_up(rb)), st.leaf_ub.append(ub)
                 continue
         keep[i] = True
-    return boxes.take(keep)
+    return boxes.take(keep & ~defer), boxes.take(keep & defer)
 
 
-def _branch_and_bound(ops, pre, bp, H, balls, tol, slack, deadline, max_boxes: int = 3_000_000) -> _Search:
-    """Cover the sphere minus the atom balls by caps with rigorous bounds ``< 1 - tol``."""
+def _concat(parts: list, d: int) -> _Boxes:
+    if not parts:
+        return _Boxes(np.zeros(0, dtype=int), np.zeros((0, d - 1)), np.zeros((0, d - 1)))
+    return _Boxes(np.concatenate([b.face for b in parts]), np.vstack([b.lo for b in parts]),
+                  np.vstack([b.hi for b in parts]))
+
+
+def _branch_and_bound(ops, pre, bp, H, balls, tol, slack, deadline, stages=(), max_boxes: int = 3_000_000) -> _Search:
+    """Cover the sphere minus the atom balls by caps with rigorous bounds ``< 1 - tol``.
+
+    Runs in stages of decreasing radius (``stages``, radians, then 0): a stage
+    resolves every cap not inside ``B(theta_j, r)``, deferring the others, so
+    that at a deadline the margin curve is rigorous for the radii completed.
+    """
     st = _Search()
     Hf = float(_up(H))
-    boxes = _initial_boxes(pre.d)
-    while len(boxes):
-        st.n_boxes += len(boxes)
-        todo = []
-        for start in range(0, len(boxes), 4096):
-            if time.perf_counter() > deadline or st.n_boxes > max_boxes:
-                st.stopped = "time budget" if time.perf_counter() > deadline else "box limit"
-                todo.append(boxes.take(np.arange(len(boxes)) >= start))
-                break
-            part = boxes.take(slice(start, start + 4096))
-            todo.append(_bnb_level(ops, pre, bp, part, H, Hf, balls, tol, slack, st))
-            if st.violation is not None:
+    boxes, later = _initial_boxes(pre.d), []
+    for r_stage in sorted(set(stages) | {0.0}, reverse=True):
+        boxes, later = _concat([boxes] + later, pre.d), []
+        while len(boxes):
+            st.n_boxes += len(boxes)
+            todo = []
+            for start in range(0, len(boxes), 4096):
+                if time.perf_counter() > deadline or st.n_boxes > max_boxes:
+                    st.stopped = "time budget" if time.perf_counter() > deadline else "box limit"
+                    todo.append(boxes.take(np.arange(len(boxes)) >= start))
+                    break
+                split, deferred = _bnb_level(ops, pre, bp, boxes.take(slice(start, start + 4096)), H, Hf, balls,
+                                             tol, slack, st, r_stage)
+                todo.append(split), later.append(deferred)
+                if st.violation is not None:
+                    return st
+            rest = _concat(todo, pre.d)
+            if not st.stopped and np.any(np.linalg.norm(rest.half(), axis=1) < 1e-9):
+                st.stopped = "caps below 1e-9 rad could not be resolved"
+            if st.stopped:
+                _record_unresolved(pre, _concat([rest] + later, pre.d), st)
                 return st
-        rest = _Boxes(np.concatenate([b.face for b in todo]), np.vstack([b.lo for b in todo]),
-                      np.vstack([b.hi for b in todo])) if todo else boxes.take(np.zeros(0, dtype=int))
-        if st.stopped:
-            _record_unresolved(pre, rest, st)
-            return st
-        tiny = np.linalg.norm(rest.half(), axis=1) < 1e-9
-        if tiny.any():
-            st.stopped = "caps below 1e-9 rad could not be resolved"
-            _record_unresolved(pre, rest, st)
-            return st
-        boxes = rest.split()
+            boxes = rest.split()
+        st.completed.append(r_stage)
     return st
 
 
@@ -1046,7 +1079,8 @@ def _decide(ops, pre, radii_deg, deadline, tol, ball_max, slack, n_random, rng, 
     if viol is not None:
         st.violation = viol
     elif all(a["kappa_lo"] is not None and a["kappa_lo"] >= tol and a["ball_radius"] > 0 for a in atoms):
-        st = _branch_and_bound(ops, pre, bp, H, [a["ball_radius"] for a in atoms], tol, slack, deadline)
+        st = _branch_and_bound(ops, pre, bp, H, [a["ball_radius"] for a in atoms], tol, slack, deadline,
+                               stages=[math.radians(r) for r in radii_deg])
     verdict, reason = _verdict(st, atoms, tol)
     return _result(verdict, reason, pre, radii_deg, atoms, st=st, H=_up(H), t0=t0, pts=pts, vals=vals)
 
@@ -1109,4 +1143,5 @@ def _result(verdict, reason, pre, radii_deg, atoms, *, st, H, t0, pts, vals) -> 
         violating_eta_ball=None if viol is None else [viol[1], viol[2]], lipschitz_H=float(H),
         n_leaves=len(st.leaf_ub), n_unresolved=len(st.unresolved_c), gram_cond=pre.cond, alpha=pre.alpha,
         wall_s=time.perf_counter() - t0,
-        info={"n_boxes": st.n_boxes, "n_ball_caps": st.n_ball, "stopped": st.stopped, "d": pre.d, "m": pre.m})
+        info={"n_boxes": st.n_boxes, "n_ball_caps": st.n_ball, "stopped": st.stopped, "d": pre.d, "m": pre.m,
+              "stages_completed_deg": [math.degrees(r) for r in st.completed]})
