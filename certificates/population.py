@@ -810,6 +810,102 @@ class _Search:
     stopped: str = ""
 
 
+def _hessian_float(pre: PopulationPreCertificate, X: np.ndarray, phi, S, C):
+    """Extreme eigenvalues ``(lam_max, lam_min)`` of the tangential Hessian of ``eta_V`` at unit rows ``X``."""
+    a, th = pre.a, pre.theta
+    aperp = pre.alpha - a[:, None] * th
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = th[None] - C[..., None] * X[:, None, :]
+        e = X @ aperp.T
+        f = aperp[None] - e[..., None] * X[:, None, :]
+        J1, J2, cot = -(np.pi - phi) * S, S - (np.pi - phi) * C, C / S
+        c1 = (a * J2 - a * J1 * cot + e * cot) / S ** 2
+        c2 = (a * J1 * cot - e * cot - (np.pi - phi) * e).sum(axis=1)
+        TF = np.einsum("nki,nkj->nij", t / S[..., None], f)
+        Hm = np.einsum("nk,nki,nkj->nij", c1, t, t) + TF + np.transpose(TF, (0, 2, 1))
+    P = np.eye(pre.d)[None] - X[:, :, None] * X[:, None, :]
+    Hm = Hm + c2[:, None, None] * P
+    Hm = Hm / (2 * np.pi * pre.d)
+    ok = np.all(np.isfinite(Hm), axis=(1, 2))
+    Hm[~ok] = 0.0
+    nu = 1e3 * (1 + np.abs(Hm).max(axis=(1, 2)))[:, None, None] * X[:, :, None] * X[:, None, :]
+    lmax = np.linalg.eigvalsh(Hm - nu)[:, -1]
+    lmin = np.linalg.eigvalsh(Hm + nu)[:, 0]
+    lmax[~ok], lmin[~ok] = np.inf, -np.inf
+    return lmax, lmin
+
+
+def _h3_float(pre: PopulationPreCertificate, phi: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Approximate ``sup |(eta o gamma)'\'\'|`` over caps (float screen only; inf if a cap reaches ``+-theta_k``)."""
+    lo, hi = phi - rho[:, None], phi + rho[:, None]
+    bad = np.any((lo <= 0) | (hi >= np.pi), axis=1)
+    lo, hi = np.clip(lo, 1e-300, np.pi), np.clip(hi, 0, np.pi - 1e-16)
+    smin = np.minimum(np.sin(lo), np.sin(hi))
+    smax = np.where((lo <= np.pi / 2) & (hi >= np.pi / 2), 1.0, np.maximum(np.sin(lo), np.sin(hi)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cot = np.maximum(np.abs(np.cos(lo)), np.abs(np.cos(hi))) / smin
+        a, ap = np.abs(pre.a), np.linalg.norm(pre.alpha - pre.a[:, None] * pre.theta, axis=1)
+        w = np.pi - lo
+        y3 = a * (2 + w * smax + 3 * (smax + w) * cot + w * (smax + 3 / smin)) \
+            + ap * (smax + 3 / smin + 3 * cot + 3 * smax + np.pi)
+    out = y3.sum(axis=1) / (2 * np.pi * pre.d)
+    out[bad | ~np.isfinite(out)] = np.inf
+    return out
+
+
+def _quad_max(G, lam, rho):
+    """``max_{0 <= s <= rho} s G + s^2 lam / 2`` (float arrays, ``G >= 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interior = (lam < 0) & (G < -lam * rho)
+        return np.where(interior, G ** 2 / (2 * np.abs(lam)), rho * G + rho ** 2 * lam / 2)
+
+
+def _second_order_float(val, G, lmax, lmin, h3, rho):
+    """Float screen of the second-order cap bound of ``|eta_V|``."""
+    tail = rho ** 3 * h3 / 6
+    return np.maximum(val + _quad_max(G, lmax, rho), -val + _quad_max(G, -lmin, rho)) + tail
+
+
+def _ball_second_order(ops, pre: PopulationPreCertificate, bp: _BallPre, c: np.ndarray, rho, val, G):
+    """Rigorous second-order cap bound: ``eta(c) + max_s (s G + s^2 mu / 2) + rho^3 H3 / 6`` and its mirror.
+
+    ``mu`` bounds the tangential Hessian's top eigenvalue (``mu I - Hess + nu x x^T``
+    proven positive definite by a ball Cholesky), ``H3`` is the interval
+    bound of the third derivative along every geodesic of the cap (the cap must
+    avoid ``+-theta_k``).  Returns a float or ``None``.
+    """
+    x = ops.vec(c)
+    x = x / _norm(ops, x)
+    Q, _ = _hessian_terms(ops, x, bp.u, bp.alpha, bp.a)
+    Hb = Q / (2 * ops.pi * bp.d)
+    Hf = np.array([[float(v.mid()) for v in row] for row in Hb])
+    xf = c / np.linalg.norm(c)
+    if not np.all(np.isfinite(Hf)):
+        return None
+    h3 = 0
+    for k in range(len(bp.a)):
+        y3 = _y3_ball(ops, bp.a[k], bp.aperp_norm[k], _pair(ops, x, bp.u[k])[0] + ops.arb(0, _up(rho)))
+        if y3 is None:
+            return None
+        h3 = h3 + y3
+    h3 = _up(h3 / (2 * ops.pi * bp.d))
+    out = []
+    for sign in (1, -1):
+        Hs = sign * Hf
+        lam = np.linalg.eigvalsh(Hs - 1e3 * (1 + np.abs(Hs).max()) * np.outer(xf, xf))[-1]
+        mu = float(lam + 1e-9 * (1 + abs(lam)))
+        B = mu * ops.vec(np.eye(bp.d)) - sign * Hb + (abs(mu) + 1) * np.outer(x, x)
+        if not _cholesky_pd(B.tolist()):
+            return None
+        g, r = _up(G), _up(rho)
+        if mu < 0 and g < -mu * r:
+            quad = ops.arb(g) * g / (2 * ops.arb(-mu))
+        else:
+            quad = ops.arb(r) * g + ops.arb(r) * r * mu / 2
+        out.append(_up(sign * val + quad + ops.arb(r) ** 3 * h3 / 6))
+    return max(out)
+
+
 def _inside_ball_arb(ops, bp: _BallPre, c: np.ndarray, rho, balls: list) -> bool:
     th = ops.vec(c)
     th = th / _norm(ops, th)
@@ -821,13 +917,22 @@ def _inside_ball_arb(ops, bp: _BallPre, c: np.ndarray, rho, balls: list) -> bool
     return False
 
 
-def _verify_leaf(ops, bp: _BallPre, c, half, H, tol: float):
-    """Rigorous cap bound ``|eta(c)| + rho |grad| + H rho^2 / 2`` (a float) and ``rho`` (ball), or ``None``."""
+def _verify_leaf(ops, pre, bp: _BallPre, c, half, H, thr: float):
+    """Rigorous cap bound (a float) and ``rho`` (ball), or ``(None, None)``.
+
+    First order ``|eta(c)| + rho |grad| + H rho^2 / 2``; if that is not below
+    ``thr``, the second-order bound of :func:`_ball_second_order`.
+    """
     rho = _ball_cap_radius(ops, c, half)
     if rho is None:
         return None, None
     val, g = _ball_value_grad(ops, bp, c)
-    return _up(abs(val) + rho * g + H * rho * rho / 2), rho
+    ub = _up(abs(val) + rho * g + H * rho * rho / 2)
+    if ub >= thr:
+        second = _ball_second_order(ops, pre, bp, c, rho, val, g)
+        if second is not None:
+            ub = min(ub, second)
+    return ub, rho
 
 
 def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Search,
@@ -846,6 +951,10 @@ def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Searc
     val = np.abs(pre.eta(Ch))
     G = np.linalg.norm(pre.gradient(Ch), axis=1)
     bound = val + rho * G + Hf * rho ** 2 / 2
+    S, Cs = np.sin(phi), np.cos(phi)
+    lmax, lmin = _hessian_float(pre, Ch, phi, S, Cs)
+    second = _second_order_float(pre.eta(Ch), G, lmax, lmin, _h3_float(pre, phi, rho), rho)
+    bound = np.minimum(bound, np.where(np.isfinite(second), second, np.inf))
     inside = np.any(phi + rho[:, None] <= np.asarray(balls)[None, :] - 1e-12, axis=1)
     defer = ~inside & (np.min(phi + rho[:, None], axis=1) <= r_defer - 2e-9)
     thr = np.minimum(1 - tol, val + slack * (1 - val))
@@ -865,7 +974,7 @@ def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Searc
         keep[i] = True
     for i in np.flatnonzero(~inside & (val <= 1 + tol)):
         if bound[i] < thr[i] - 1e-12:
-            ub, rb = _verify_leaf(ops, bp, C[i], half[i], H, tol)
+            ub, rb = _verify_leaf(ops, pre, bp, C[i], half[i], H, thr[i])
             if ub is not None and ub < 1 - tol:
                 st.leaf_c.append(Ch[i]), st.leaf_rho.append(_up(rb)), st.leaf_ub.append(ub)
                 continue

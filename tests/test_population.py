@@ -297,3 +297,28 @@ def test_bad_inputs_raise_clear_errors():
         population_certificate(good, 3, radii_deg=[-1.0])
     with pytest.raises(BlassoInputError, match="singular"):
         population_precertificate(Measure(np.array([[1.0, 0, 0], [1.0, 0, 0]]), np.array([1.0, 2.0])))
+
+
+def test_cap_bounds_enclose_the_cap_maximum():
+    from certificates import population as P
+
+    nu = make_instance(teacher="paper", n=20, d=5, m=5, seed=0).teacher_measure()
+    pre = population_precertificate(nu)
+    rng = np.random.default_rng(15)
+    with P._Flint() as ops:
+        bp = P._ball_precertificate(ops, pre)
+        H = P._lipschitz_H(ops, bp)
+        for x in random_sphere(4, 5, rng):
+            for rho in (0.05, 0.2):
+                val, g = P._ball_value_grad(ops, bp, x)
+                rb = ops.arb(rho)
+                first = P._up(abs(val) + rb * g + H * rb * rb / 2)
+                second = P._ball_second_order(ops, pre, bp, x, rb, val, g)
+                Z = rng.standard_normal((20000, 5))
+                Z -= (Z @ x)[:, None] * x
+                Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+                t = rho * np.sqrt(rng.random(20000))
+                t[:200] = rho                                   # the rim, where the max usually is
+                top = np.abs(pre.eta(np.cos(t)[:, None] * x + np.sin(t)[:, None] * Z)).max()
+                assert top <= second <= first + 1e-12 or top <= first <= second
+                assert second is not None and second - top < 0.5 * (first - top)   # second order is tighter
