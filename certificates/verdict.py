@@ -490,7 +490,10 @@ def _grid_problem(inst: Instance, lam: float, grid: Grid, solver: str, say) -> _
 
     say(f"grid LASSO (lam={lam:g}) on {grid.describe()} ...")
     res = solve_lasso(X, y, lam, grid, solver=solver)
-    return _GridPart(res.p, res.measure(), float(res.objective), {"status": "ok", "grid_solver_status": res.status})
+    st = {"status": "ok", "grid_solver_status": res.status}
+    if res.info.get("zero_reason"):
+        st["zero_reason"] = res.info["zero_reason"]
+    return _GridPart(res.p, res.measure(), float(res.objective), st)
 
 
 def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid: Grid | None = None,
@@ -568,6 +571,10 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
         parts["grid"] = {"status": "skipped", "reason": f"grid problem skipped: estimated {est:.0f} s for n G ="
                          f" {inst.n * grid.size:,} exceeds {GRID_PROBLEM_SHARE:g} x time budget {time_budget:g} s"
                          " (the verdict does not use it)"}
+    if target == "solution" and len(gp.measure) == 0:
+        why = parts["grid"].get("zero_reason", "the grid solution has no atoms")
+        raise BlassoInputError(f"target 'solution' is the zero measure ({why}): nothing to certify;"
+                               " use a smaller lam or target 'teacher'")
     kind_t, nu_t = _target_measure(inst, target, gp.measure, merge_angle)
     say(f"conditions (10) for the {kind_t} ({len(nu_t)} atoms) ...")
     share = 0.7 if gp.p is not None else 1.0

@@ -238,3 +238,20 @@ def test_too_large_alpha_flips_signs_and_auto_alpha_refuses_it():
     assert r.info["sign_flips"] == 1 and np.all(r.a > 0)      # the negative unit jumped across 0
     pick = choose_alpha(inst.X, inst.y, 1e-3, init=init)
     assert pick["probe"][4.0] is None and pick["alpha"] < 4.0
+
+
+def test_zero_reference_is_compared_at_the_candidates_scale():
+    # lam >= lam_max: the convex optimum is the zero measure; relative figures must stay finite
+    from blasso.instance import make_instance
+    from blasso.measure import Measure
+    from blasso.studies.compare import compare_measures
+
+    inst = make_instance(teacher="paper", n=40, d=3, m=2, seed=0)
+    zero = Measure(np.zeros((0, 3)), np.zeros(0))
+    nu = Measure(inst.teacher_measure().theta, np.array([1e-3, 2e-3]))
+    rep = compare_measures(nu, zero, inst.X, inst.y, 10.0)
+    assert np.isclose(rep["unmatched_mass_rel"], 1.0)  # all of nu's mass is unmatched, relative to its own TV
+    assert np.isfinite(rep["prediction_rel_error"]) and np.isclose(rep["prediction_rel_error"], 1.0)
+    assert rep["verdict"] != "same-measure"
+    both = compare_measures(zero, zero, inst.X, inst.y, 10.0)
+    assert both["unmatched_mass_rel"] == 0.0 and both["verdict"] == "same-measure"

@@ -202,3 +202,9 @@ def test_negative_tolerance_and_budget_are_refused():
         check_conditions(inst.X, inst.teacher_measure(), tol=-1e-9)
     with pytest.raises(BlassoInputError, match="time_budget"):
         check_conditions(inst.X, inst.teacher_measure(), time_budget=-1)
+
+
+def test_zero_solution_target_is_refused_naming_lam_max():
+    inst = make_instance(teacher="paper", n=30, d=2, m=1, seed=0)
+    with pytest.raises(BlassoInputError, match="lam_max"):
+        certify_instance(inst, lam=10.0, target="solution", grid_size=200, time_budget=2)

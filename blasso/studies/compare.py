@@ -232,7 +232,8 @@ def compare_measures(nu: Measure, ref: Measure, X, y, lam: float, *, J_nu: float
     J_b = blasso_objective(ref, X, y, lam) if J_ref is None else float(J_ref)
     gap = J_a - J_b
     gap_rel = gap / max(abs(J_b), 1e-300)
-    tv_ref = max(ref.tv, 1e-300)
+    # relative to the reference's TV; a zero reference (lam >= lam_max) is compared at the candidate's scale
+    tv_ref = ref.tv if ref.tv > 0 else (nu.tv if nu.tv > 0 else 1.0)
 
     nu_c, pruned_a = _clean(nu, tol)
     ref_c, pruned_b = _clean(ref, tol)
@@ -246,7 +247,8 @@ def compare_measures(nu: Measure, ref: Measure, X, y, lam: float, *, J_nu: float
         X_test = check_X(X_test, name="X_test")
     f_ref = ref.evaluate(X_test)
     diff = nu.evaluate(X_test) - f_ref
-    pred_rel = float(np.sqrt(np.mean(diff ** 2)) / max(np.sqrt(np.mean(f_ref ** 2)), 1e-300))
+    scale = float(np.sqrt(np.mean(f_ref ** 2))) or float(np.sqrt(np.mean(nu.evaluate(X_test) ** 2))) or 1.0
+    pred_rel = float(np.sqrt(np.mean(diff ** 2)) / scale)
 
     w_err = [abs(a - b) for a, b in zip(m["c_nu"], m["c_ref"])]
     report = {
