@@ -391,6 +391,13 @@ def _read_npy_stream(f: IO[bytes], what: str, max_bytes: int | None) -> np.ndarr
     return arr.reshape(shape, order="F" if fortran else "C")
 
 
+def _existing_file(path, what: str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise BlassoInputError(f"{what} does not exist" if not path.exists() else f"{what} is not a regular file")
+    return path
+
+
 def read_npy_file(path, *, what: str = "file", max_bytes: int | None = None) -> np.ndarray:
     """Read a numeric ``.npy`` array without ever unpickling, with one-line errors.
 
@@ -407,9 +414,7 @@ def read_npy_file(path, *, what: str = "file", max_bytes: int | None = None) -> 
     BlassoInputError
         Missing file, a pickle, a zip, random bytes, object arrays, a truncated file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise BlassoInputError(f"{what} does not exist" if not path.exists() else f"{what} is not a regular file")
+    path = _existing_file(path, what)
     with open(path, "rb") as f:
         head = f.read(8)
         if not head.startswith(_NPY_MAGIC):
@@ -425,9 +430,7 @@ def read_npz_file(path, *, what: str = "file", max_bytes: int | None = None) -> 
     errors as in :func:`read_npy_file`; a member that is not a ``.npy`` array
     is refused.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise BlassoInputError(f"{what} does not exist" if not path.exists() else f"{what} is not a regular file")
+    path = _existing_file(path, what)
     with open(path, "rb") as f:
         head = f.read(8)
     if not head.startswith(_ZIP_MAGIC):

@@ -1,5 +1,6 @@
 """Bounded memory: the shared chunking helper, size checks before allocating, and the peak RSS of real commands."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -20,25 +21,12 @@ from blasso.validation import BlassoInputError
 ROOT = Path(__file__).resolve().parents[1]
 
 #: Runs ``blasso.cli.main(argv)`` and prints, as its last stdout line, JSON with the exit code, the
-#: wall time and this program's own peak RSS (VmHWM of a fresh interpreter: nothing else counts in it).
-_WRAPPER = r"""
-import json, resource, sys, time
-t0 = time.perf_counter()
-from blasso.cli import main
-try:
-    rc = main(sys.argv[1:])
-except SystemExit as exc:
-    rc = exc.code
-def peak_kib():
-    # VmHWM is this program's own high-water mark; ru_maxrss also counts the parent's RSS inherited
-    # across fork + exec (Linux keeps it in the signal struct), which inflates it under pytest
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration, ValueError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"rc": rc, "wall_s": time.perf_counter() - t0, "peak_rss_mib": peak_kib() / 1024}))
-"""
+#: wall time and this program's own peak RSS (VmHWM of a fresh interpreter: nothing else counts in it);
+#: the same wrapper as ``benchmarks/bench_memory.py``, read from there so that the two cannot drift.
+_spec = importlib.util.spec_from_file_location("bench_memory", ROOT / "benchmarks" / "bench_memory.py")
+_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_bench)
+_WRAPPER = _bench._WRAPPER
 
 
 def run_measured(args, timeout=120):
