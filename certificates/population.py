@@ -79,6 +79,18 @@ contains the exact result; ``acos`` is done as ``2 atan2(|u - v|, |u + v|)``):
    and ``t -> relu(cos t)`` has a derivative of total variation 4.  Hence on the
    cap ``|eta_V| <= |eta_V(c)| + rho |grad eta_V(c)| + H rho^2 / 2``, with the
    centre value and gradient evaluated in balls.  This holds across the kinks.
+   Where it is too weak and the cap avoids every ``+-theta_k`` (there
+   ``eta_V`` is smooth), a second-order bound is used instead:
+   ``eta_V(c) + max_{s <= rho} (s G + s^2 mu / 2) + rho^3 H3 / 6`` (and its
+   mirror for ``-eta_V``), with the tangential Hessian at ``c`` in closed form
+   (sum of the ``y''`` quadratic forms), ``mu`` an upper bound of its top
+   eigenvalue (``mu I - Hess + nu c c^T`` proven positive definite by a
+   Cholesky factorisation in balls) and ``H3`` the interval evaluation of
+   ``sum_k |y_k'''|`` over the cap's range of angles to each atom.  The
+   branch and bound runs in stages of decreasing radius ``r`` (the margin
+   curve's): a stage resolves every cap not inside some ``B(theta_j, r - 2e-9)``
+   (decided on float angles, accurate to ~1e-15), so the curve's ``sup_hi(r)``
+   is rigorous once its stage has completed, even if the budget ends later.
 3. Inside the ball ``B(u_j, r_j)``: ``h(t) = s_j eta_V(cos t u_j + sin t tau)``
    has ``h(0) = 1`` and ``h'(0+) = 0`` exactly (the equations), so
    ``h(t) = 1 + int_0^t (t - s) h''(s) ds``.  ``max_tau h''(0+; tau) <= -kappa_j``
@@ -420,7 +432,10 @@ class _ArbOps:
 
     def vec(self, x):
         x = np.asarray(x, dtype=object)
-        return np.vectorize(lambda v: v if isinstance(v, self.arb) else self.arb(float(v)), otypes=[object])(x)
+        arb = self.arb
+        out = np.empty(x.shape, dtype=object)
+        out.ravel()[:] = [v if isinstance(v, arb) else arb(float(v)) for v in x.ravel()]
+        return out
 
 
 def _norm(ops, v):
