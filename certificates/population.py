@@ -443,7 +443,12 @@ def _norm(ops, v):
 
 
 def _pair(ops, u, v):
-    """``(phi, sin phi, cos phi)`` for unit vectors, via ``2 atan2(|u - v|, |u + v|)``."""
+    """``(phi, sin phi, cos phi)`` for unit vectors: ``acos`` of the inner product when it is
+    provably inside ``(-1, 1)`` in balls, else ``2 atan2(|u - v|, |u + v|)`` (accurate near 0 and pi)."""
+    if ops is not _FloatOps:
+        c = (u * v).sum()
+        if _up(abs(c)) < 0.999:
+            return c.acos(), ((1 - c) * (1 + c)).sqrt(), c
     phi = 2 * ops.atan2(_norm(ops, u - v), _norm(ops, u + v))
     return phi, ops.sin(phi), ops.cos(phi)
 
@@ -457,17 +462,19 @@ def _hessian_terms(ops, x, th, al, a, skip: int | None = None):
     """
     d = th.shape[1]
     P = ops.vec(np.eye(d)) - np.outer(x, x)
-    Q = 0 * P
+    Q, TF, c2 = 0 * P, 0 * P, 0
     for k in range(th.shape[0]):
         if k == skip:
             continue
         phi, S, c = _pair(ops, x, th[k])
         aperp = al[k] - a[k] * th[k]
-        t, f, e = P @ th[k], P @ aperp, (aperp * x).sum()
+        e = (aperp * x).sum()
+        t, f = th[k] - c * x, aperp - e * x          # P theta_k, P alpha_k^perp
         J1, J2, cot = -(ops.pi - phi) * S, S - (ops.pi - phi) * c, c / S
-        Q = Q + (a[k] * J2 - a[k] * J1 * cot + e * cot) * np.outer(t, t) / (S * S) \
-            + (a[k] * J1 * cot - e * cot - (ops.pi - phi) * e) * P + (np.outer(t, f) + np.outer(f, t)) / S
-    return Q, P
+        Q = Q + np.outer(((a[k] * J2 - a[k] * J1 * cot + e * cot) / (S * S)) * t, t)
+        TF = TF + np.outer(t, f / S)
+        c2 = c2 + a[k] * J1 * cot - e * cot - (ops.pi - phi) * e
+    return Q + TF + TF.T + c2 * P, P
 
 
 def _one_sided_form(ops, th, al, j: int):
