@@ -408,6 +408,10 @@ class _FloatOps:
     def vec(x):
         return np.asarray(x, dtype=np.float64)
 
+    @staticmethod
+    def eye(d: int):
+        return np.eye(d)
+
 
 class _ArbOps:
     """Scalar operations in python-flint balls (object arrays of ``arb``)."""
@@ -417,6 +421,7 @@ class _ArbOps:
 
         self.arb = flint.arb
         self.pi = flint.arb.pi()
+        self._eye: dict = {}
 
     def atan2(self, y, x):
         return self.arb.atan2(y, x)
@@ -429,6 +434,11 @@ class _ArbOps:
 
     def sqrt(self, x):
         return abs(x).sqrt()   # only applied to non-negative quantities: abs keeps the enclosure
+
+    def eye(self, d: int):
+        if d not in self._eye:
+            self._eye[d] = self.vec(np.eye(d))
+        return self._eye[d]
 
     def vec(self, x):
         x = np.asarray(x, dtype=object)
@@ -461,7 +471,7 @@ def _hessian_terms(ops, x, th, al, a, skip: int | None = None):
     ``x != +-theta_k``.
     """
     d = th.shape[1]
-    P = ops.vec(np.eye(d)) - np.outer(x, x)
+    P = ops.eye(d) - np.outer(x, x)
     Q, TF, c2 = 0 * P, 0 * P, 0
     for k in range(th.shape[0]):
         if k == skip:
@@ -506,12 +516,12 @@ class _Flint:
 def _up(x) -> float:
     """A float >= every point of the ball ``x`` (``inf`` for NaN balls)."""
     v = float(x.upper())
-    return float(np.nextafter(v, np.inf)) if np.isfinite(v) else math.inf
+    return math.nextafter(v, math.inf) if math.isfinite(v) else math.inf
 
 
 def _lo(x) -> float:
     v = float(x.lower())
-    return float(np.nextafter(v, -np.inf)) if np.isfinite(v) else -math.inf
+    return math.nextafter(v, -math.inf) if math.isfinite(v) else -math.inf
 
 
 @dataclass
@@ -536,7 +546,7 @@ def _ball_precertificate(ops, pre: PopulationPreCertificate) -> _BallPre | None:
     rows = [[None] * m for _ in range(m)]
     for j in range(m):
         for k in range(m):
-            rows[j][k] = ops.vec(np.eye(d)) / (2 * d) if j == k else _ball_moment(ops, u[j], u[k])
+            rows[j][k] = ops.eye(d) / (2 * d) if j == k else _ball_moment(ops, u[j], u[k])
     G = flint.arb_mat([[rows[j][k][r][c] for k in range(m) for c in range(d)] for j in range(m) for r in range(d)])
     b = flint.arb_mat([[pre.signs[j] * u[j][r]] for j in range(m) for r in range(d)])
     try:
@@ -555,7 +565,7 @@ def _ball_moment(ops, u, v):
     sp, sm = u + v, u - v
     np_, nm = _norm(ops, sp), _norm(ops, sm)
     phi = 2 * ops.atan2(nm, np_)
-    out = (ops.pi - phi) * ops.vec(np.eye(d))
+    out = (ops.pi - phi) * ops.eye(d)
     if _lo(np_) > 0 and _lo(nm) > 0:
         w, wp = sp / np_, sm / nm
         out = out + ops.sin(phi) * (np.outer(w, w) - np.outer(wp, wp))
@@ -698,7 +708,7 @@ def _atom_ball(ops, pre: PopulationPreCertificate, bp: _BallPre, j: int, r_max: 
         return out
     Qb, lb = _one_sided_form(ops, bp.u, bp.alpha, j)
     ub = bp.u[j]
-    B = mu * ops.vec(np.eye(d)) - s * Qb + (abs(mu) + 1) * np.outer(ub, ub)
+    B = mu * ops.eye(d) - s * Qb + (abs(mu) + 1) * np.outer(ub, ub)
     if not _cholesky_pd(B.tolist()):
         out["reason"] = "mu I - Q not proven positive definite in ball arithmetic"
         return out
@@ -916,7 +926,7 @@ def _ball_second_order(ops, pre: PopulationPreCertificate, bp: _BallPre, c: np.n
         Hs = sign * Hf
         lam = np.linalg.eigvalsh(Hs - 1e3 * (1 + np.abs(Hs).max()) * np.outer(xf, xf))[-1]
         mu = float(lam + 1e-9 * (1 + abs(lam)))
-        B = mu * ops.vec(np.eye(bp.d)) - sign * Hb + (abs(mu) + 1) * np.outer(x, x)
+        B = mu * ops.eye(bp.d) - sign * Hb + (abs(mu) + 1) * np.outer(x, x)
         if not _cholesky_pd(B.tolist()):
             return None
         g, r = _up(G), _up(rho)
