@@ -163,10 +163,16 @@ def _as_rows(U, name: str) -> np.ndarray:
 
 
 def _angle(Uh: np.ndarray, Vh: np.ndarray) -> np.ndarray:
-    """``angle(u, v)`` for unit rows, ``(p, q)``: ``2 atan2(|u - v|, |u + v|)`` (accurate near 0 and pi)."""
-    dm = np.linalg.norm(Uh[:, None, :] - Vh[None, :, :], axis=2)
-    dp = np.linalg.norm(Uh[:, None, :] + Vh[None, :, :], axis=2)
-    return 2.0 * np.arctan2(dm, dp)
+    """``angle(u, v)`` for unit rows, ``(p, q)``: ``2 atan2(|u - v|, |u + v|)`` (accurate near 0 and pi).
+
+    Chunked over the rows of ``Uh`` so that the ``(rows, q, d)`` temporaries stay below ~32 MB.
+    """
+    out = np.empty((Uh.shape[0], Vh.shape[0]))
+    step = max(1, 4_000_000 // max(1, Vh.shape[0] * Vh.shape[1]))
+    for i in range(0, Uh.shape[0], step):
+        U = Uh[i:i + step, None, :]
+        out[i:i + step] = 2.0 * np.arctan2(np.linalg.norm(U - Vh[None], axis=2), np.linalg.norm(U + Vh[None], axis=2))
+    return out
 
 
 def _J(phi):
