@@ -322,3 +322,29 @@ def test_cap_bounds_enclose_the_cap_maximum():
                 top = np.abs(pre.eta(np.cos(t)[:, None] * x + np.sin(t)[:, None] * Z)).max()
                 assert top <= second <= first + 1e-12 or top <= first <= second
                 assert second is not None and second - top < 0.5 * (first - top)   # second order is tighter
+
+
+def test_third_derivative_interval_bound_holds_for_one_term():
+    from certificates import population as P
+
+    rng = np.random.default_rng(16)
+    with P._Flint() as ops:
+        for _ in range(20):
+            d = 4
+            u = _unit(rng.standard_normal(d))
+            al = rng.standard_normal(d)
+            a, ap = al @ u, al - (al @ u) * u
+            x = _unit(rng.standard_normal(d))
+            z = _unit(rng.standard_normal(d) - 0 * x)
+            z = _unit(z - (z @ x) * x)
+
+            def y(t):
+                g = np.cos(t) * x + np.sin(t) * z
+                phi = np.arccos(np.clip(g @ u, -1, 1))
+                return a * _J(phi) + (np.pi - phi) * (ap @ g)
+
+            h = 1e-3
+            fd3 = (y(2 * h) - 2 * y(h) + 2 * y(-h) - y(-2 * h)) / (2 * h ** 3)
+            phi = ops.arb(float(np.arccos(x @ u))) + ops.arb(0, 3 * h)
+            bound = P._y3_ball(ops, ops.arb(float(a)), ops.arb(float(np.linalg.norm(ap))), phi)
+            assert bound is not None and abs(fd3) <= P._up(bound)
