@@ -52,6 +52,11 @@ def add_arguments(p) -> None:
     p.add_argument("--solver", default="CLARABEL", type=str.upper, choices=("CLARABEL", "ECOS", "SCS"),
                    help="CVXPY solver of the grid problems (default CLARABEL, not AUTO: certify solves basis "
                         "pursuit and the minimal-norm p_0 problem, which the FAST LASSO path does not)")
+    p.add_argument("--population", action="store_true",
+                   help="also the population (n -> infinity) certificate of the target, its margin curve next to"
+                        " the sample's, and a sample-size estimate")
+    p.add_argument("--population-budget", type=float_type(minimum=0.0, strict=True), default=60.0,
+                   help="seconds for the population certificate (default 60)")
     p.add_argument("--plot", metavar="DIR", help="write eta_V plots and the margin curve to DIR (needs matplotlib)")
 
 
@@ -73,7 +78,18 @@ def _plots(out, rep, X, directory) -> list:
     return [str(p) for p in paths]
 
 
+def _print_population(out, n, popc) -> None:
+    pop = popc["population"]
+    f = (lambda v: "-" if v is None else f"{v:.6f}")
+    out.print(f"population (n -> infinity) certificate: {pop['verdict']}: {pop['reason']}")
+    rows = [[f"{r:g}", f(a), f(b), f(c), f(d)] for r, a, b, c, d in popc["rows"]]
+    out.print(f"max |eta_V| outside balls of radius r (deg) around the support: sample (n = {n}) vs population")
+    out.print(format_table(rows, ["r deg", "sample >=", "sample <=", "population >=", "population <="]))
+    out.print(f"reading: {popc['reading']}")
+
+
 def run(args, out) -> dict:
+    from blasso.studies.population import POPULATION_RADII_DEG, sample_vs_population
     from certificates.verdict import certify_instance, default_grid_size
 
     inst = load_data(args)
@@ -81,9 +97,10 @@ def run(args, out) -> dict:
     if args.grid_size is None:
         args.grid_size = default_grid_size(inst.n, inst.d)
     grid = build_grid(args, inst)
+    extra = {"radii": tuple(math.radians(r) for r in POPULATION_RADII_DEG)} if args.population else {}
     rep = certify_instance(inst, lam=lam, target=args.target, grid=grid, time_budget=args.time_budget,
                            tol=args.tol, seed=args.grid_seed, solver=args.solver,
-                           merge_angle=math.radians(args.merge_angle_deg), progress=out.progress)
+                           merge_angle=math.radians(args.merge_angle_deg), progress=out.progress, **extra)
     out.print(f"n={inst.n} d={inst.d} lam={lam:g}  {grid.describe()}")
     out.print(format_table(rep.table_rows(), ["quantity", "value"]))
     out.print(f"reason: {rep.reason}")
@@ -96,6 +113,13 @@ def run(args, out) -> dict:
         out.print("margin curve 1 - max|eta_V| outside balls of radius r around the support (JSON: r in radians):")
         out.print(format_table(rows, ["r deg", "margin >=", "margin <="]))
     figures = {"lam": lam, **rep.to_dict()}
+    if args.population:
+        out.progress("population certificate (n -> infinity) ...")
+        popc = sample_vs_population(inst.n, rep.target, rep.conditions, time_budget=args.population_budget,
+                                    seed=args.grid_seed)
+        _print_population(out, inst.n, popc)
+        figures["population"] = {**popc["population"], "sample_vs_population": popc["rows"],
+                                 "reading": popc["reading"], "n_estimate": popc["n_estimate"]}
     if args.plot:
         figures["plots"] = _plots(out, rep, inst.X, args.plot)
     if figures.get("violating_theta") is not None:

@@ -1,0 +1,92 @@
+"""A sample's conditions (10) next to the population (n -> infinity) certificate.
+
+:func:`sample_vs_population` runs :func:`certificates.population.population_certificate`
+for the same target and puts its margin curve beside the sample's, so that a
+failure can be read as structural (the population ``eta_V`` exceeds 1 too) or
+as a sampling effect (the population is certified with a margin the sample's
+fluctuation eats).
+
+The sample-size estimate, and what it assumes: at the sample's worst direction
+``theta_v`` the fluctuation is ``e_n = |eta_V^n(theta_v)| - |eta_V(theta_v)|`` and
+the population leaves a margin ``mu = 1 - |eta_V(theta_v)|`` there.  If the
+fluctuation of the empirical pre-certificate decays like ``n^{-1/2}`` (the
+central-limit rate of the empirical process; log factors and the dependence of
+``p_V`` on the sample ignored), it fits in the margin for
+``N ~ n (e_n / mu)^2``.  One sample, one direction: an order of magnitude, not
+a bound (the sup over all directions fluctuates more).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..measure import Measure
+
+__all__ = ["POPULATION_RADII_DEG", "sample_vs_population"]
+
+#: Radii (degrees) of the population margin curve (issue 11).
+POPULATION_RADII_DEG = (0.5, 1, 2, 5, 10, 20, 30, 45, 60)
+
+
+def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 60.0, seed: int = 0) -> dict:
+    """Population certificate of ``target`` and its comparison with a sample's :class:`ConditionsResult`.
+
+    Parameters
+    ----------
+    n : int
+        Sample size of ``cond``.
+    target : Measure
+        The target whose conditions (10) ``cond`` decided.
+    cond : certificates.verdict.ConditionsResult
+        The sample's verdict (its margin curve at :data:`POPULATION_RADII_DEG`
+        for a row-by-row comparison).
+    time_budget : float
+        Seconds for the population certificate.
+
+    Returns
+    -------
+    dict
+        ``population`` (the population result), ``rows`` (``[r_deg, sample_lo,
+        sample_hi, population_lo, population_hi]``: ``max |eta_V|`` outside
+        the r-balls), ``reading`` (one sentence) and ``n_estimate``.
+    """
+    from certificates.population import population_certificate, population_precertificate
+
+    pop = population_certificate(target, target.d, radii_deg=POPULATION_RADII_DEG, time_budget=time_budget,
+                                 rng=seed)
+    sample = {round(float(np.degrees(c["r"])), 6): c for c in cond.curve}
+    rows = []
+    for r_deg, lo, hi in pop.margin_curve:
+        s = sample.get(round(float(r_deg), 6), {})
+        rows.append([float(r_deg), s.get("max_eta_lo"), s.get("max_eta_hi"), lo, hi])
+    est = _n_estimate(n, target, cond, population_precertificate(target))
+    return {"population": pop.to_dict(), "rows": rows, "n_estimate": est,
+            "reading": _reading(cond.verdict, pop.verdict, est)}
+
+
+def _n_estimate(n: int, target: Measure, cond, pre) -> dict | None:
+    th = cond.violating_theta
+    if th is None or cond.violating_eta is None:
+        return None
+    e_pop = float(abs(pre.eta(np.asarray(th)[None])[0]))
+    e_n = abs(float(cond.violating_eta))
+    mu = 1.0 - e_pop
+    out = {"theta": np.asarray(th).tolist(), "sample_eta": e_n, "population_eta": e_pop, "population_margin": mu,
+           "fluctuation": e_n - e_pop, "n": n,
+           "assumes": "fluctuation ~ n^(-1/2) at the sample's worst direction (one sample, one direction)"}
+    out["n_needed"] = float(n * ((e_n - e_pop) / mu) ** 2) if mu > 0 and e_n > e_pop else None
+    return out
+
+
+def _reading(sample: str, pop: str, est: dict | None) -> str:
+    if pop == "fails":
+        return "structural: the population eta_V exceeds 1 as well (no sample size fixes it)"
+    if sample == "fails" and pop == "certified":
+        tail = ""
+        if est and est.get("n_needed"):
+            tail = (f"; at the worst direction the fluctuation {est['fluctuation']:.3g} must fit in the population"
+                    f" margin {est['population_margin']:.3g}: n ~ {est['n_needed']:.3g} at rate n^-1/2")
+        return "a sampling effect: the population certificate holds" + tail
+    if sample == pop:
+        return f"sample and population agree: {sample}"
+    return f"sample {sample}, population {pop}"
