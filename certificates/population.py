@@ -904,13 +904,16 @@ def _second_order_float(val, G, lmax, lmin, h3, rho):
     return np.maximum(val + _quad_max(G, lmax, rho), -val + _quad_max(G, -lmin, rho)) + tail
 
 
-def _ball_second_order(ops, pre: PopulationPreCertificate, bp: _BallPre, c: np.ndarray, rho, val, G):
+def _ball_second_order(ops, pre: PopulationPreCertificate, bp: _BallPre, c: np.ndarray, rho, val, G,
+                       H=None, thr: float = -math.inf):
     """Rigorous second-order cap bound: ``eta(c) + max_s (s G + s^2 mu / 2) + rho^3 H3 / 6`` and its mirror.
 
     ``mu`` bounds the tangential Hessian's top eigenvalue (``mu I - Hess + nu x x^T``
     proven positive definite by a ball Cholesky), ``H3`` is the interval
     bound of the third derivative along every geodesic of the cap (the cap must
-    avoid ``+-theta_k``).  Returns a float or ``None``.
+    avoid ``+-theta_k``).  A side (``eta`` or ``-eta``) whose first-order bound
+    (with the Lipschitz constant ``H``) is already below ``thr`` keeps it.
+    Returns a float or ``None``.
     """
     x = ops.vec(c)
     x = x / _norm(ops, x)
@@ -929,6 +932,11 @@ def _ball_second_order(ops, pre: PopulationPreCertificate, bp: _BallPre, c: np.n
     h3 = _up(h3 / (2 * ops.pi * bp.d))
     out = []
     for sign in (1, -1):
+        if H is not None:
+            first = _up(sign * val + rho * G + H * rho * rho / 2)
+            if first < thr:
+                out.append(first)
+                continue
         Hs = sign * Hf
         lam = np.linalg.eigvalsh(Hs - 1e3 * (1 + np.abs(Hs).max()) * np.outer(xf, xf))[-1]
         mu = float(lam + 1e-9 * (1 + abs(lam)))
@@ -967,7 +975,7 @@ def _verify_leaf(ops, pre, bp: _BallPre, c, half, H, thr: float):
     val, g = _ball_value_grad(ops, bp, c)
     ub = _up(abs(val) + rho * g + H * rho * rho / 2)
     if ub >= thr:
-        second = _ball_second_order(ops, pre, bp, c, rho, val, g)
+        second = _ball_second_order(ops, pre, bp, c, rho, val, g, H, thr)
         if second is not None:
             ub = min(ub, second)
     return ub, rho
