@@ -106,6 +106,16 @@ contains the exact result; ``acos`` is done as ``2 atan2(|u - v|, |u + v|)``):
    ``h(t) <= 1 - kappa_j t^2 / 4 < 1`` for ``0 < t <= r_j``, and
    ``h >= 1 - H r_j^2 / 2 > -1``.
 4. ``fails`` needs a direction where the ball enclosure of ``|eta_V|`` exceeds 1.
+5. Symmetry: when the atoms are exactly standard basis vectors, the
+   coordinate permutations among equal-sign atoms and among the other
+   coordinates, and sign flips of the other coordinates, map the signed atom
+   set onto itself and preserve the uniform law; the minimal-norm solution is
+   unique, so ``eta_V`` is invariant and only a fundamental domain is searched
+   (the group also permutes the atoms, so distances to the support, hence the
+   margin curve, are invariant).  With ``canonical=True`` an orthonormal
+   target (Assumption 3.2, to 1e-9) is replaced by ``e_1..e_m`` with the same
+   weights: exact for the exactly orthonormal teacher, by rotation
+   equivariance of the population ``eta_V``.
 
 Not rigorous: the lower ends ``sup_lo`` of the margin curve (dense sampling
 and projected-gradient ascent in float64: attained values, so lower bounds up
@@ -844,6 +854,7 @@ class _Search:
     violation: tuple | None = None
     n_boxes: int = 0
     n_ball: int = 0
+    n_symmetric: int = 0
     completed: list = field(default_factory=list)
     stopped: str = ""
 
@@ -981,13 +992,52 @@ def _verify_leaf(ops, pre, bp: _BallPre, c, half, H, thr: float):
     return ub, rho
 
 
+def _symmetry_normals(pre: PopulationPreCertificate) -> np.ndarray:
+    """Unit normals ``v`` of a fundamental domain ``{x : <v, x> >= 0}`` of the target's exact symmetries.
+
+    Detected only when every atom is exactly a standard basis vector ``e_i``:
+    then permuting the coordinates of equal-sign atoms, permuting the other
+    coordinates and flipping their signs map the signed atom set onto itself
+    and preserve the uniform law, so (by uniqueness of the minimal-norm
+    solution) ``eta_V`` is invariant and its sup over the sphere is its sup over
+    ``{x_a >= x_b`` along each group, ``x_j >= 0`` off the atoms``}``.  Otherwise
+    no normal (the whole sphere is searched).
+    """
+    d, idx = pre.d, []
+    for row in pre.theta:
+        nz = np.flatnonzero(row)
+        if nz.size != 1 or row[nz[0]] != 1.0:
+            return np.zeros((0, d))
+        idx.append(int(nz[0]))
+    if len(set(idx)) != len(idx):
+        return np.zeros((0, d))
+    free = [j for j in range(d) if j not in idx]
+    groups = [[i for i, s in zip(idx, pre.signs) if s > 0], [i for i, s in zip(idx, pre.signs) if s < 0], free]
+    E = np.eye(d)
+    out = [(E[a] - E[b]) / math.sqrt(2) for g in groups for a, b in zip(sorted(g), sorted(g)[1:])]
+    out += [E[j] for j in free]
+    return np.array(out).reshape(-1, d)
+
+
 def _bnb_level(ops, pre, bp, boxes: _Boxes, H, Hf, balls, tol, slack, st: _Search,
-               r_defer: float) -> tuple[_Boxes, _Boxes]:
-    """Classify every box (ball, leaf, violation, deferred, split); returns ``(to_split, deferred)``.
+               r_defer: float, normals: np.ndarray) -> tuple[_Boxes, _Boxes]:
+    """Classify every box (symmetric copy, ball, leaf, violation, deferred, split); returns ``(to_split, deferred)``.
 
     A box is deferred to a later stage when its cap lies in ``B(theta_j, r_defer - 2e-9)``
     for some ``j`` (float angles, error ~1e-15): it holds no point at distance ``>= r_defer``.
+    A box is dropped when its cap lies outside the fundamental domain of
+    :func:`_symmetry_normals` (``<c, v> < -sin(rho) - 1e-9``; float dot products
+    of unit vectors, error ~1e-15).
     """
+    if len(normals):
+        C0 = boxes.centres(pre.d)
+        n0 = np.linalg.norm(C0, axis=1)
+        s0 = np.minimum(1.0, np.linalg.norm(boxes.half(), axis=1) / n0)
+        out = np.any((C0 / n0[:, None]) @ normals.T < -s0[:, None] - 1e-9, axis=1) & (s0 < 1)
+        st.n_symmetric += int(out.sum())
+        boxes = boxes.take(~out)
+        if not len(boxes):
+            return boxes, boxes
     C = boxes.centres(pre.d)
     Ch = C / np.linalg.norm(C, axis=1, keepdims=True)
     hn = np.linalg.norm(boxes.half(), axis=1)
@@ -1035,7 +1085,8 @@ def _concat(parts: list, d: int) -> _Boxes:
                   np.vstack([b.hi for b in parts]))
 
 
-def _branch_and_bound(ops, pre, bp, H, balls, tol, slack, deadline, stages=(), max_boxes: int = 3_000_000) -> _Search:
+def _branch_and_bound(ops, pre, bp, H, balls, tol, slack, deadline, stages=(), max_boxes: int = 3_000_000,
+                      use_symmetry: bool = True) -> _Search:
     """Cover the sphere minus the atom balls by caps with rigorous bounds ``< 1 - tol``.
 
     Runs in stages of decreasing radius (``stages``, radians, then 0): a stage
@@ -1045,6 +1096,7 @@ def _branch_and_bound(ops, pre, bp, H, balls, tol, slack, deadline, stages=(), m
     st = _Search()
     Hf = float(_up(H))
     boxes, later = _initial_boxes(pre.d), []
+    normals = _symmetry_normals(pre) if use_symmetry else np.zeros((0, pre.d))
     for r_stage in sorted(set(stages) | {0.0}, reverse=True):
         boxes, later = _concat([boxes] + later, pre.d), []
         while len(boxes):
@@ -1056,7 +1108,7 @@ def _branch_and_bound(ops, pre, bp, H, balls, tol, slack, deadline, stages=(), m
                     todo.append(boxes.take(np.arange(len(boxes)) >= start))
                     break
                 split, deferred = _bnb_level(ops, pre, bp, boxes.take(slice(start, start + 4096)), H, Hf, balls,
-                                             tol, slack, st, r_stage)
+                                             tol, slack, st, r_stage, normals)
                 todo.append(split), later.append(deferred)
                 if st.violation is not None:
                     return st
@@ -1165,7 +1217,8 @@ def _curve(pre, radii_deg, pts, vals, st: _Search, atoms: list) -> list:
 
 def population_certificate(target: Measure, d: int, *, radii_deg=POPULATION_RADII_DEG, time_budget: float = 60.0,
                            tol: float = 1e-6, ball_max_deg: float = 10.0, curve_slack: float = 0.5,
-                           n_random: int = 20000, rng=0) -> PopulationResult:
+                           n_random: int = 20000, rng=0, use_symmetry: bool = True,
+                           canonical: bool = False) -> PopulationResult:
     """Decide conditions (10) for the population ``eta_V`` of ``target`` (inputs uniform on ``S^{d-1}``).
 
     Steps (what is rigorous is stated in the module docstring):
@@ -1200,6 +1253,16 @@ def population_certificate(target: Measure, d: int, *, radii_deg=POPULATION_RADI
     n_random : int
         Random directions of the float search.
     rng : Generator or int
+    use_symmetry : bool
+        Search only a fundamental domain when the atoms are exactly standard
+        basis vectors (:func:`_symmetry_normals`; exact, so still rigorous).
+    canonical : bool
+        If the atoms are orthonormal to ``1e-9`` (Assumption 3.2), certify the
+        teacher with atoms ``e_1, ..., e_m`` and the same weights instead: the
+        population ``eta_V`` is rotation equivariant (``x`` uniform), so this
+        is the certificate of the *exactly* orthonormal teacher the float atoms
+        approximate (not of the float atoms themselves); ``info["canonical"]``
+        records it and the Gram deviation.
 
     Returns
     -------
@@ -1217,12 +1280,25 @@ def population_certificate(target: Measure, d: int, *, radii_deg=POPULATION_RADI
     curve_slack = check_tol(curve_slack, "curve_slack")
     n_random = check_positive_int(n_random, name="n_random", minimum=1)
     rng = check_rng(rng)
+    target, canon = _canonical(target) if canonical else (target, None)
     pre = _precertificate(target)
     with _Flint() as ops:
-        return _decide(ops, pre, radii_deg, t0 + time_budget, tol, ball_max, curve_slack, n_random, rng, t0)
+        res = _decide(ops, pre, radii_deg, t0 + time_budget, tol, ball_max, curve_slack, n_random, rng, t0,
+                      bool(use_symmetry))
+    res.info["canonical"] = canon
+    return res
 
 
-def _decide(ops, pre, radii_deg, deadline, tol, ball_max, slack, n_random, rng, t0) -> PopulationResult:
+def _canonical(target: Measure) -> tuple[Measure, dict]:
+    """``(e_1..e_m, c)`` when the atoms are orthonormal to 1e-9, with a record of the deviation."""
+    m, d = target.theta.shape
+    dev = float(np.max(np.abs(target.theta @ target.theta.T - np.eye(m))))
+    if m > d or dev > 1e-9:
+        return target, {"applied": False, "max_gram_deviation": dev}
+    return Measure(np.eye(d)[:m], target.c), {"applied": True, "max_gram_deviation": dev}
+
+
+def _decide(ops, pre, radii_deg, deadline, tol, ball_max, slack, n_random, rng, t0, use_symmetry) -> PopulationResult:
     bp = _ball_precertificate(ops, pre)
     if bp is None:
         return _result("inconclusive", "the Gram matrix is not proven invertible in ball arithmetic", pre, radii_deg,
@@ -1235,7 +1311,7 @@ def _decide(ops, pre, radii_deg, deadline, tol, ball_max, slack, n_random, rng, 
         st.violation = viol
     elif all(a["kappa_lo"] is not None and a["kappa_lo"] >= tol and a["ball_radius"] > 0 for a in atoms):
         st = _branch_and_bound(ops, pre, bp, H, [a["ball_radius"] for a in atoms], tol, slack, deadline,
-                               stages=[math.radians(r) for r in radii_deg])
+                               stages=[math.radians(r) for r in radii_deg], use_symmetry=use_symmetry)
     verdict, reason = _verdict(st, atoms, tol)
     return _result(verdict, reason, pre, radii_deg, atoms, st=st, H=_up(H), t0=t0, pts=pts, vals=vals)
 
@@ -1298,5 +1374,6 @@ def _result(verdict, reason, pre, radii_deg, atoms, *, st, H, t0, pts, vals) -> 
         violating_eta_ball=None if viol is None else [viol[1], viol[2]], lipschitz_H=float(H),
         n_leaves=len(st.leaf_ub), n_unresolved=len(st.unresolved_c), gram_cond=pre.cond, alpha=pre.alpha,
         wall_s=time.perf_counter() - t0,
-        info={"n_boxes": st.n_boxes, "n_ball_caps": st.n_ball, "stopped": st.stopped, "d": pre.d, "m": pre.m,
+        info={"n_boxes": st.n_boxes, "n_ball_caps": st.n_ball, "n_symmetric_caps": st.n_symmetric,
+              "stopped": st.stopped, "d": pre.d, "m": pre.m,
               "stages_completed_deg": [math.degrees(r) for r in st.completed]})

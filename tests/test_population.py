@@ -348,3 +348,24 @@ def test_third_derivative_interval_bound_holds_for_one_term():
             phi = ops.arb(float(np.arccos(x @ u))) + ops.arb(0, 3 * h)
             bound = P._y3_ball(ops, ops.arb(float(a)), ops.arb(float(np.linalg.norm(ap))), phi)
             assert bound is not None and abs(fd3) <= P._up(bound)
+
+
+def test_symmetry_domain_and_canonical_teacher_keep_the_bounds_valid():
+    from certificates.population import _symmetry_normals
+
+    e = np.eye(5)
+    assert _symmetry_normals(population_precertificate(Measure(e, np.ones(5)))).shape == (4, 5)
+    mixed = population_precertificate(Measure(e[:3], np.array([1.0, 2.0, -1.0])))
+    assert _symmetry_normals(mixed).shape == (4, 5)          # x0 >= x1; x3 >= x4; x3, x4 >= 0
+    rotated = make_instance(teacher="paper", n=20, d=4, m=4, seed=3).teacher_measure()
+    assert _symmetry_normals(population_precertificate(rotated)).shape == (0, 4)
+    res = population_certificate(rotated, 4, time_budget=40, canonical=True)
+    assert res.verdict == "certified", res.reason
+    assert res.info["canonical"]["applied"] and res.info["n_symmetric_caps"] > 0
+    pre = population_precertificate(rotated)                 # the rotated teacher's own eta_V
+    T = random_sphere(200_000, 4, np.random.default_rng(17))
+    val = np.abs(pre.eta(T))
+    dist = np.min(np.arccos(np.clip(T @ rotated.theta.T, -1, 1)), axis=1)
+    for r_deg, lo, hi in res.margin_curve:
+        assert val[dist >= np.radians(r_deg)].max() <= hi
+        assert val[dist >= np.radians(r_deg)].max() >= lo - 2e-3     # same function up to the rotation
