@@ -41,7 +41,10 @@ def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 
         The sample's verdict (its margin curve at :data:`POPULATION_RADII_DEG`
         for a row-by-row comparison).
     time_budget : float
-        Seconds for the population certificate.
+        Seconds for the population certificate.  An orthonormal target (to
+        1e-9) is certified as the exactly orthonormal teacher with the same
+        signs (``canonical=True``: rotation equivariance, and the exact
+        symmetries of ``e_1..e_m``), which the reading says.
 
     Returns
     -------
@@ -53,15 +56,19 @@ def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 
     from certificates.population import population_certificate, population_precertificate
 
     pop = population_certificate(target, target.d, radii_deg=POPULATION_RADII_DEG, time_budget=time_budget,
-                                 rng=seed)
+                                 rng=seed, canonical=True)
     sample = {round(float(np.degrees(c["r"])), 6): c for c in cond.curve}
     rows = []
     for r_deg, lo, hi in pop.margin_curve:
         s = sample.get(round(float(r_deg), 6), {})
         rows.append([float(r_deg), s.get("max_eta_lo"), s.get("max_eta_hi"), lo, hi])
     est = _n_estimate(n, target, cond, population_precertificate(target))
-    return {"population": pop.to_dict(), "rows": rows, "n_estimate": est,
-            "reading": _reading(cond.verdict, pop.verdict, est)}
+    reading = _reading(cond.verdict, pop.verdict, est)
+    if (pop.info.get("canonical") or {}).get("applied"):
+        reading += (" (population certificate of the exactly orthonormal teacher with these signs, by rotation"
+                    " equivariance; the float atoms are orthonormal to"
+                    f" {pop.info['canonical']['max_gram_deviation']:.1e})")
+    return {"population": pop.to_dict(), "rows": rows, "n_estimate": est, "reading": reading}
 
 
 def _n_estimate(n: int, target: Measure, cond, pre) -> dict | None:
@@ -87,6 +94,8 @@ def _reading(sample: str, pop: str, est: dict | None) -> str:
             tail = (f"; at the worst direction the fluctuation {est['fluctuation']:.3g} must fit in the population"
                     f" margin {est['population_margin']:.3g}: n ~ {est['n_needed']:.3g} at rate n^-1/2")
         return "a sampling effect: the population certificate holds" + tail
+    if pop == "inconclusive":
+        return f"sample {sample}; the population certificate is inconclusive (budget): structural or not is open"
     if sample == pop:
         return f"sample and population agree: {sample}"
     return f"sample {sample}, population {pop}"
