@@ -134,8 +134,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from blasso.measure import Measure
-from blasso.validation import (BlassoInputError, check_nonneg, check_positive, check_positive_int, check_rng,
-                               check_tol)
+from blasso.validation import BlassoInputError, check_positive, check_positive_int, check_rng, check_tol
 
 __all__ = [
     "arccos_kernel",

@@ -54,7 +54,7 @@ from blasso.instance import Instance
 from blasso.measure import Measure
 from blasso.objective import dual_objective
 from blasso.sphere import Grid, make_grid, random_sphere
-from blasso.validation import BlassoInputError, SolverError, check_lam, check_rng, check_X
+from blasso.validation import BlassoInputError, SolverError, check_lam, check_nonneg, check_rng, check_X
 
 from .ball import arb_less, atoms_interior, cone_bound, eta_ball, exact_precertificate, exact_rank_test, \
     unit_vector_balls
@@ -194,13 +194,6 @@ class ConditionsResult:
         }
 
 
-def _nonneg(value, name: str) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v < 0:
-        raise BlassoInputError(f"{name} must be a finite number >= 0; got {value!r}")
-    return v
-
-
 def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 1e-8,
                      time_budget: float = 60.0, rng=0, n_starts: int = 64,
                      radii=DEFAULT_RADII, progress=None) -> ConditionsResult:
@@ -246,8 +239,8 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     """
     t0 = time.perf_counter()
     X = check_X(X)
-    tol = _nonneg(tol, "tol")
-    time_budget = _nonneg(time_budget, "time_budget")
+    tol = check_nonneg(tol, "tol")
+    time_budget = check_nonneg(time_budget, "time_budget")
     rng = check_rng(rng)
     say = _say(progress)
     pre = vanishing_derivative_certificate(X, target, tol=res_tol)
@@ -542,8 +535,8 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     if not isinstance(inst, Instance):
         raise BlassoInputError(f"inst must be a blasso.instance.Instance; got {type(inst).__name__}")
     lam = check_lam(lam, allow_zero=True)
-    tol = _nonneg(tol, "tol")
-    time_budget = _nonneg(time_budget, "time_budget")
+    tol = check_nonneg(tol, "tol")
+    time_budget = check_nonneg(time_budget, "time_budget")
     if grid is None:
         grid = make_grid("auto", default_grid_size(inst.n, inst.d) if grid_size is None else grid_size, inst.d)
     if grid.d != inst.d:
