@@ -38,3 +38,14 @@ def test_certify_population_json(tmp_path):
     assert pop["verdict"] in ("certified", "fails", "inconclusive")
     assert [r[0] for r in pop["margin_curve"]] == list(POPULATION_RADII_DEG)
     assert len(pop["sample_vs_population"]) == len(POPULATION_RADII_DEG) and "second_order_margin" in pop
+
+
+def test_a_target_the_population_cannot_handle_keeps_the_sample_verdict():
+    from blasso.measure import Measure
+
+    inst = make_instance(teacher="paper", n=60, d=3, m=2, seed=0)
+    th = inst.teacher_measure().theta
+    nu = Measure(np.vstack([th[0], th[0]]), np.array([1.0, 1.0]))  # a repeated atom: singular population Gram
+    cond = check_conditions(inst.X, inst.teacher_measure(), time_budget=3)
+    out = sample_vs_population(inst.n, nu, cond, time_budget=5)
+    assert out["population"]["verdict"] == "inconclusive" and "not computed" in out["reading"]

@@ -55,8 +55,15 @@ def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 
     """
     from certificates.population import population_certificate, population_precertificate
 
-    pop = population_certificate(target, target.d, radii_deg=POPULATION_RADII_DEG, time_budget=time_budget,
-                                 rng=seed, canonical=True)
+    from ..validation import BlassoInputError
+
+    try:
+        pop = population_certificate(target, target.d, radii_deg=POPULATION_RADII_DEG, time_budget=time_budget,
+                                     rng=seed, canonical=True)
+    except BlassoInputError as exc:  # e.g. a repeated atom: the population Gram matrix is singular
+        reason = f"population certificate not computed: {exc}"
+        return {"population": {"verdict": "inconclusive", "reason": reason, "margin_curve": []}, "rows": [],
+                "n_estimate": None, "reading": f"sample {cond.verdict}; {reason}"}
     sample = {round(float(np.degrees(c["r"])), 6): c for c in cond.curve}
     rows = []
     for r_deg, lo, hi in pop.margin_curve:
