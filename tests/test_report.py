@@ -14,7 +14,7 @@ from blasso.objective import blasso_objective
 from blasso.report import SCHEMA_PATH, load_report, load_schema, sha256_file
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
-COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions"]
+COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory"]
 
 
 def _valid(path):
@@ -42,6 +42,8 @@ def runs(tmp_path_factory):
         "reproduce": ["reproduce", "fig1", "--out", str(d / "figs"), "--iters", "300", "--grid-size", "150",
                       "--alpha", "0.5"],
         "assumptions": ["assumptions", "--instance", str(inst), "--time-budget", "2"],
+        "theory": ["theory", "gd-rate", "--instance", str(inst), "--M", "4", "--iters", "3000", "--grid-size", "200",
+                   "--time-budget", "2"],
     }
     out = {}
     for name, argv in argvs.items():

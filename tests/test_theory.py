@@ -72,3 +72,24 @@ def test_gd_rate_planted_stall_is_not_linear():
     assert g.verdict == "stalled", g.reason
     assert g.rate is None and g.gap_final > 1e-3 * g.J_star[1]
     assert "above the certified" in g.reason
+
+
+def test_cli_theory_lam_json_and_plot(tmp_path, one_atom):
+    import json
+
+    from blasso.cli import main
+    from blasso.instance import save_instance
+
+    pytest.importorskip("matplotlib")
+    inst = tmp_path / "one.npz"
+    save_instance(one_atom, inst)
+    js, png = tmp_path / "lam.json", tmp_path / "lam.png"
+    assert main(["theory", "lam", "--instance", str(inst), "--lam-min", "1e-3", "--json", str(js),
+                 "--plot", str(png), "--quiet"]) == 0
+    fig = json.loads(js.read_text())["figures"]
+    assert fig["which"] == "lam" and {"rows", "slopes", "verdict"} <= set(fig)
+    lib = theory_lam(one_atom, lam_min=1e-3)
+    assert [r["lam"] for r in fig["rows"]] == pytest.approx([r["lam"] for r in lib.rows])
+    assert fig["slopes"]["err_r2"]["slope"] == pytest.approx(lib.slopes["err_r2"]["slope"], rel=1e-6)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["theory", "gd-rate", "--instance", str(inst), "--plot", str(png), "--quiet"]) == 2  # exists
