@@ -402,10 +402,13 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     end with ``R^2 >= min_r2`` and every residual within ``resid_tol``
     decades of the line; the slope gives ``rate = 10^slope``.
 
-    Verdict: ``stalled`` when ``J_final - J_upper > stall_rtol J_upper`` (GD
-    stopped above the bracket; the reason says by how much and whether the
-    run stopped improving); ``linear`` when the fitted phase spans at least
-    ``min_decades`` decades of ``J_k - J*``; ``inconclusive`` otherwise.
+    Verdict: ``stalled`` when ``J_final - J_upper > stall_rtol J_upper`` and
+    GD stopped improving (the reason says by how much); ``linear`` when
+    GD ends within the bracket and the fitted phase spans at least
+    ``min_decades`` decades of ``J_k - J*``; ``inconclusive`` otherwise (e.g.
+    still improving above the bracket at ``max_iter``; a bracket too wide to
+    resolve two decades).  The run stops early once ``J_k - J_lower`` is
+    below the floor and ``J_k - J_upper <= stall_rtol J_upper``.
 
     Parameters
     ----------
@@ -456,7 +459,7 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     def cb(info):
         hist_k.append(int(info["iter"]))
         hist_J.append(float(info["J"]))
-        if info["J"] - J_lo <= floor:
+        if info["J"] - J_lo <= floor and info["J"] - J_up <= stall_rtol * abs(J_up):
             return True
         if len(hist_J) > lag + 1 and hist_J[-lag - 1] - info["J"] <= 1e-12 * abs(info["J"]):
             return True
@@ -476,13 +479,18 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     common = dict(J_star=[J_lo, J_up], iterations=int(res.n_iter), J_final=J_final, gap_final=gap_final,
                   gap_final_rel=gap_rel, floor=floor, alpha=float(alpha), stop_reason=res.stop_reason,
                   lam=lam, M=M, history={"iter": k.tolist(), "gap": gap.tolist()})
-    if gap_rel > stall_rtol:
-        why = ("it stopped improving (relative change < 1e-12 over the last "
-               f"{stall_window} iterations)" if stopped else f"it was still moving at max_iter = {max_iter}")
+    width = (J_up - J_lo) / max(abs(J_up), 1e-300)
+    if gap_rel > stall_rtol and stopped:
         return GDRateStudy(verdict="stalled", reason=(
-            f"GD ends at J = {J_final:.8e}, {gap_final:.3e} ({gap_rel:.2e} relative) above the certified "
-            f"J* <= {J_up:.8e}; {why}: the local phase of Theorem 4.8 is not reached (M = {M} units may not "
-            "cover the optimum's support with matching signs, see blasso assumptions)"),
+            f"GD stopped improving (relative change < 1e-12 over the last {stall_window} iterations) at "
+            f"J = {J_final:.8e}, {gap_final:.3e} ({gap_rel:.2e} relative) above the certified J* <= {J_up:.8e} "
+            f"(bracket width {width:.1e} relative): the local phase of Theorem 4.8 is not reached (M = {M} "
+            "units may not cover the optimum's support with matching signs, see blasso assumptions)"),
+            k0=None, k_end=None, rate=None, r2=None, decades=0.0, **common)
+    if gap_rel > stall_rtol:
+        return GDRateStudy(verdict="inconclusive", reason=(
+            f"GD is still improving at max_iter = {max_iter} but ends {gap_final:.3e} ({gap_rel:.2e} relative) "
+            f"above the certified J* <= {J_up:.8e} (bracket width {width:.1e} relative): give more iterations"),
             k0=None, k_end=None, rate=None, r2=None, decades=0.0, **common)
     use = np.isfinite(gap) & (gap > floor)
     ku, gu = k[use], gap[use]
