@@ -72,6 +72,8 @@ def test_gd_rate_planted_stall_is_not_linear():
     assert g.verdict == "stalled", g.reason
     assert g.rate is None and g.gap_final > 1e-3 * g.J_star[1]
     assert "above the certified" in g.reason
+    # M = 1 keeps one positive unit; a mixed-sign optimum needs a negative atom too (Algorithm 1 keeps signs)
+    assert "cannot represent nu*" in g.reason and "1 + 0 units" in g.reason
 
 
 def test_cli_theory_lam_json_and_plot(tmp_path, one_atom):

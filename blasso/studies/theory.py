@@ -209,8 +209,10 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         with a slope <= 1.3 when it fits a power law: it does not vanish faster
         than ``lam``).  ``inconclusive`` otherwise.
     check_conditions : bool
-        Also decide conditions (10) for the teacher
-        (:func:`certificates.verdict.check_conditions`) and cite it in the reason.
+        Always decide conditions (10) for the teacher
+        (:func:`certificates.verdict.check_conditions`) and cite it in the
+        reason; when the prediction does not hold they are decided anyway, to
+        explain the failure (Theorem 3.5 rests on them).
     seed : int
     progress : callable, optional
         A :mod:`blasso.progress` hook (``"theory lam"`` bar over the ``lam`` values).
@@ -270,16 +272,23 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
     slopes = {k: fit_loglog(lx, [r[k] for r in exact], min_r2=min_r2).to_dict() for k in ("err_r2", "err_theta2")}
     slopes["spurious_mass"] = fit_loglog([r["lam"] for r in rows], [r["spurious_mass"] for r in rows],
                                          min_r2=min_r2).to_dict()
-    cond = None
-    if check_conditions:
-        from certificates.verdict import check_conditions as _cc
-        res = _cc(X, T, time_budget=sup_budget, rng=seed, progress=say)
-        cond = {"verdict": res.verdict, "margin": float(res.margin), "reason": res.reason}
+    cond = _conditions(X, T, sup_budget, seed, say) if check_conditions else None
     verdict, reason = _lam_verdict(rows, slopes, len(T), slope_tol, min_r2, cond)
+    if verdict != "holds" and cond is None:  # explain a failed prediction by the assumption behind it
+        cond = _conditions(X, T, sup_budget, seed, say)
+        verdict, reason = _lam_verdict(rows, slopes, len(T), slope_tol, min_r2, cond)
     tol = {"slope_target": 2.0, "slope_tol": slope_tol, "min_r2": min_r2, "match_angle": match_angle,
            "merge_angle": merge_angle, "prune_rtol": prune_rtol, "stop_rtol": stop_rtol}
     return LamStudy(rows=rows, slopes=slopes, verdict=verdict, reason=reason, m=len(T), tolerances=tol,
                     conditions=cond, lam_max=lmax)
+
+
+def _conditions(X, T, budget, seed, say) -> dict:
+    """Conditions (10) for the teacher (Assumption 4.5 at lam -> 0, what Theorem 3.5 needs)."""
+    from certificates.verdict import check_conditions as _cc
+
+    res = _cc(X, T, time_budget=budget, rng=seed, progress=say)
+    return {"verdict": res.verdict, "margin": float(res.margin), "reason": res.reason}
 
 
 def _lam_verdict(rows, slopes, m, slope_tol, min_r2, cond) -> tuple[str, str]:
@@ -385,6 +394,17 @@ def _phase_fit(k: np.ndarray, g: np.ndarray, min_r2: float, min_points: int, res
     return None
 
 
+def _support_explanation(nu, M: int) -> str:
+    """Why M sign-preserving units may not reach the optimum: its atoms per sign (Assumption 4.1's m*)."""
+    pos, neg = int(np.sum(nu.c > 0)), int(np.sum(nu.c < 0))
+    half = M // 2
+    if pos > M - half or neg > half:
+        return (f"the certified optimum has {pos} positive and {neg} negative atoms, but Algorithm 1 keeps the "
+                f"signs of its {M - half} + {half} units: it cannot represent nu* (Theorem 4.8 needs M >> m*)")
+    return (f"the certified optimum has {pos} positive and {neg} negative atoms, within the {M - half} + {half}"
+            " units: GD is stuck in a non-global configuration (see blasso assumptions for 4.1, 4.3-4.5)")
+
+
 def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_000, alpha: float | str = "auto",
                    check_every: int = 20, grid_size: int = 2000, rounds: int = 6, sup_budget: float = 10.0,
                    stall_rtol: float = 1e-6, stall_window: int = 20_000, min_r2: float = 0.99, resid_tol: float = 0.1,
@@ -484,8 +504,8 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
         return GDRateStudy(verdict="stalled", reason=(
             f"GD stopped improving (relative change < 1e-12 over the last {stall_window} iterations) at "
             f"J = {J_final:.8e}, {gap_final:.3e} ({gap_rel:.2e} relative) above the certified J* <= {J_up:.8e} "
-            f"(bracket width {width:.1e} relative): the local phase of Theorem 4.8 is not reached (M = {M} "
-            "units may not cover the optimum's support with matching signs, see blasso assumptions)"),
+            f"(bracket width {width:.1e} relative): the local phase of Theorem 4.8 is not reached; "
+            + _support_explanation(cr.measure, M)),
             k0=None, k_end=None, rate=None, r2=None, decades=0.0, **common)
     if gap_rel > stall_rtol:
         return GDRateStudy(verdict="inconclusive", reason=(
