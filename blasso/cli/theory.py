@@ -60,13 +60,7 @@ def _plot_lam(study, path) -> None:
         if s["n"] >= 2 and np.isfinite(s["slope"]):
             ax.loglog(lam, 10 ** (s["intercept"] + s["slope"] * np.log10(lam)), "-", color=line.get_color(),
                       label=f"fit slope {s['slope']:.2f}")
-    ax.set_xlabel("lam")
-    ax.set_title(f"Theorem 3.5: {study.verdict}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_output(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, "lam", f"Theorem 3.5: {study.verdict}", path)
 
 
 def _plot_gd(study, path) -> None:
@@ -86,8 +80,13 @@ def _plot_gd(study, path) -> None:
         kk = np.array([study.k0, study.k_end])
         g0 = gap[k == study.k0][0]
         ax.semilogy(kk, g0 * study.rate ** (kk - study.k0), "r-", label=f"rate {study.rate:.5f}")
-    ax.set_xlabel("iteration k")
-    ax.set_title(f"Theorem 4.8: {study.verdict} (phase 1 | phase 2 at k0)")
+    _save(plt, fig, ax, "iteration k", f"Theorem 4.8: {study.verdict} (phase 1 | phase 2 at k0)", path)
+
+
+def _save(plt, fig, ax, xlabel: str, title: str, path) -> None:
+    """Label, write the PNG atomically and close the figure (both plots)."""
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     with atomic_output(path, suffix=".png") as tmp:
