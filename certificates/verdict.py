@@ -53,6 +53,7 @@ from blasso.features import eta as eta_direct
 from blasso.instance import Instance
 from blasso.measure import Measure
 from blasso.objective import dual_objective
+from blasso.progress import as_progress
 from blasso.sphere import Grid, make_grid, random_sphere
 from blasso.validation import BlassoInputError, SolverError, check_lam, check_nonneg, check_rng, check_X
 
@@ -242,7 +243,7 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     tol = check_nonneg(tol, "tol")
     time_budget = check_nonneg(time_budget, "time_budget")
     rng = check_rng(rng)
-    say = _say(progress)
+    say = as_progress(progress)
     pre = vanishing_derivative_certificate(X, target, tol=res_tol)
     m = len(target)
     no = dict(sup=None, atom_cell_opposite=np.full(m, np.nan), margin=float("nan"), violating_theta=None,
@@ -293,12 +294,6 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     vth, veta, vext = viol
     return ConditionsResult(verdict, reason, pre, sup, opp, margin, vth, veta, vext, curve,
                             time.perf_counter() - t0, info)
-
-
-def _say(progress):
-    if progress is None:
-        return lambda s: None
-    return lambda s: progress(s)
 
 
 def _unproven_consistency(X, pre, ex, t0, no) -> ConditionsResult:
@@ -531,7 +526,7 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
         ``progress(desc, done, total)`` (see :mod:`blasso.progress`).
     """
     t0 = time.perf_counter()
-    say = _say(progress)
+    say = as_progress(progress)
     if not isinstance(inst, Instance):
         raise BlassoInputError(f"inst must be a blasso.instance.Instance; got {type(inst).__name__}")
     lam = check_lam(lam, allow_zero=True)
