@@ -8,7 +8,13 @@ section 5).  Teachers:
 ``mixed-signs``    orthonormal directions, alternating signs of the weights;
 ``min-angle``      random directions with a prescribed minimum pairwise angle;
 ``near-duplicate`` the paper teacher plus a neuron at a small angle from the first;
-``random``         random directions and random signed weights.
+``random``         random directions and random signed weights;
+``abs``            ``f°(x) = sum_j |<w_j, x>|`` with orthonormal ``w_j`` (Li, Ma, Zhang 2020,
+                   seed 004, with ``a = 1``): since ``|t| = relu(t) + relu(-t)`` it is the
+                   nonnegative measure with ``2m`` atoms ``+-w_j`` of weight 1 each, so
+                   ``teacher_W`` has ``2m`` rows ``(w_1..w_m, -w_1..-w_m)`` and ``Instance.m``
+                   is ``2m``.  Inputs follow ``--inputs`` as for every teacher (``sphere``,
+                   or ``gaussian`` scaled into the unit ball by the largest row norm).
 
 Only ``paper`` satisfies Assumption 3.2; the others break it on purpose so
 that certificates can fail.
@@ -53,7 +59,7 @@ __all__ = [
     "load_instance",
 ]
 
-TEACHERS = ("paper", "mixed-signs", "min-angle", "near-duplicate", "random")
+TEACHERS = ("paper", "mixed-signs", "min-angle", "near-duplicate", "random", "abs")
 INPUTS = ("sphere", "gaussian")
 
 
@@ -160,6 +166,9 @@ def make_teacher(kind: str, m: int, d: int, rng, *, min_angle: float = np.pi / 3
 
     if kind == "paper":
         return orthonormal(m), np.ones(m)
+    if kind == "abs":               # |<w, x>| = relu(<w, x>) + relu(<-w, x>)
+        Q = orthonormal(m)
+        return np.vstack([Q, -Q]), np.ones(2 * m)
     if kind == "mixed-signs":
         if m < 2:
             raise BlassoInputError("mixed-signs needs m >= 2")
