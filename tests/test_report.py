@@ -14,7 +14,7 @@ from blasso.objective import blasso_objective
 from blasso.report import SCHEMA_PATH, load_report, load_schema, sha256_file
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
-COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory"]
+COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory", "sweep"]
 
 
 def _valid(path):
@@ -44,7 +44,9 @@ def runs(tmp_path_factory):
         "assumptions": ["assumptions", "--instance", str(inst), "--time-budget", "2"],
         "theory": ["theory", "gd-rate", "--instance", str(inst), "--M", "4", "--iters", "3000", "--grid-size", "200",
                    "--time-budget", "2"],
+        "sweep": ["sweep", "run", str(d / "sweep.toml"), "--store", str(d / "sweep.sqlite"), "--serial"],
     }
+    (d / "sweep.toml").write_text('[sweep]\ntask = "certify"\n[grid]\nn = 20\nm = 1\nd = 2\n[options]\ntime_budget = 10\n')
     out = {}
     for name, argv in argvs.items():
         path = d / f"{name}.json"
