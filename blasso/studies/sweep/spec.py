@@ -18,7 +18,8 @@
 
 Several ``[[grid]]`` blocks (an array of tables) make a union of products,
 e.g. 10 seeds up to n = 6400 and 3 above; a block may carry its own
-``options`` table, merged over the global ``[options]``.  A scalar axis value
+``options`` table, merged over the global ``[options]``, and its own
+``task`` (kind or list of kinds) instead of the one of ``[sweep]``.  A scalar axis value
 is a one-element axis.  Axes: :data:`AXES`; options: :data:`OPTIONS`.  A
 (teacher, m, d, basis) combination the teacher cannot be built for (e.g. the
 orthonormal ``paper`` teacher with m > d) is skipped, and the plan says so.
@@ -118,9 +119,7 @@ def parse_spec(text: str, *, source: str = "") -> SweepSpec:
     sweep = raw.get("sweep", {})
     if set(sweep) - {"task", "name"}:
         raise BlassoInputError(f"unknown key(s) {sorted(set(sweep) - {'task', 'name'})} in [sweep]")
-    if "task" not in sweep:
-        raise BlassoInputError("[sweep] must name the task kind: task = \"certify\" (or recover, gd, assumptions)")
-    kinds = [_check_kind(k) for k in _as_list(sweep["task"], "task")]
+    kinds = [_check_kind(k) for k in _as_list(sweep["task"], "task")] if "task" in sweep else None
     base_options = _check_options(raw.get("options", {}), "[options]")
     blocks = raw.get("grid")
     if blocks is None:
@@ -129,7 +128,13 @@ def parse_spec(text: str, *, source: str = "") -> SweepSpec:
     tasks, skipped, seen = [], [], set()
     for i, block in enumerate(blocks):
         where = "[grid]" if len(blocks) == 1 else f"[[grid]] block {i + 1}"
-        for t in _expand(block, kinds, base_options, where, skipped):
+        if not isinstance(block, dict):
+            raise BlassoInputError(f"{where} must be a table")
+        block_kinds = [_check_kind(k) for k in _as_list(block["task"], "task")] if "task" in block else kinds
+        if block_kinds is None:
+            raise BlassoInputError(f"[sweep] (or {where}) must name the task kind: task = \"certify\" "
+                                   "(or recover, gd, assumptions)")
+        for t in _expand(block, block_kinds, base_options, where, skipped):
             if t.key not in seen:
                 seen.add(t.key)
                 tasks.append(t)
@@ -171,10 +176,10 @@ def _check_options(opts, where: str) -> dict:
 
 
 def _axis_values(block: dict, where: str) -> dict:
-    bad = set(block) - (set(AXES) - {"task", "seed"}) - {"seeds", "options"}
+    bad = set(block) - (set(AXES) - {"seed"}) - {"seeds", "options"}
     if bad:
         raise BlassoInputError(f"unknown axis/axes {sorted(bad)} in {where}; known: "
-                               f"{sorted(set(AXES) - {'task', 'seed'}) + ['seeds']}")
+                               f"{sorted(set(AXES) - {'seed'}) + ['seeds', 'options']}")
     for k in ("n", "m", "d"):
         if k not in block:
             raise BlassoInputError(f"{where} must give the axis {k}")
@@ -206,8 +211,6 @@ def _teacher_problem(teacher: str, m: int, d: int, basis: str) -> str | None:
 
 
 def _expand(block, kinds, base_options, where, skipped) -> list:
-    if not isinstance(block, dict):
-        raise BlassoInputError(f"{where} must be a table")
     vals = _axis_values(block, where)
     options = {**base_options, **_check_options(block.get("options", {}), f"{where} options")}
     names = [a for a in AXES if a in vals]
