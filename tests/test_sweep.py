@@ -310,3 +310,41 @@ def test_slurm_job_script_without_slurm():
     assert "#SBATCH -p short" in script and "#SBATCH -t 01:30:00" in script
     assert "#SBATCH --cpus-per-task=4" in script and "--nworkers 4" in script and "--nthreads 1" in script
     assert sys.executable in script
+
+
+def test_a_second_coordinator_is_refused(tmp_path):
+    spec = parse_spec('[sweep]\ntask = "certify"\n[grid]\nn = 20\nm = 1\nd = 2\n')
+    with Store(tmp_path / "s.sqlite") as first, first.coordinator():
+        with Store(tmp_path / "s.sqlite") as second, pytest.raises(BlassoInputError, match="another 'sweep run'"):
+            run_sweep(spec, second, SerialExecutor())
+    with Store(tmp_path / "s.sqlite") as again:                 # released: runs
+        assert run_sweep(spec, again, SerialExecutor())["done"] == 1
+
+
+# -------------------------------------------------------------- the other task kinds
+def _params(kind, **kw):
+    spec = parse_spec(f'[sweep]\ntask = "{kind}"\n[grid]\nn = 40\nm = 1\nd = 2\nlam = 1e-2\n'
+                      '[options]\ntime_budget = 20\ngrid_size = 400\nM = 4\niters = 3000\n')
+    return spec.tasks[0].params
+
+
+def test_recover_gd_and_assumptions_tasks():
+    from blasso.studies.sweep.tasks import run_kind
+    from blasso.studies.theory import theory_lam
+
+    p = _params("recover")
+    r = run_kind(p)
+    inst = build_instance(p)
+    # weak duality brackets J*, and the teacher (zero residual) bounds it: J <= lam TV(teacher)
+    assert r["J_lower"] <= r["J"] * (1 + 1e-9) and r["J"] <= 1e-2 * inst.teacher_measure().tv * (1 + 1e-12)
+    row = theory_lam(inst, lams=[1e-2], grid_size=400, rounds=6, sup_budget=10.0, seed=data_seed(p) % 2**32).rows[0]
+    assert (r["n_atoms"], r["n_matched"]) == (row["n_atoms"], row["n_matched"])
+    assert r["err_r2"] == pytest.approx(row["err_r2"], rel=1e-6, abs=1e-12)
+    assert r["recovered"] == (r["n_atoms"] == r["n_matched"] == 1 and r["spurious_mass"] == 0
+                              and r["bracket_rel"] <= 1e-4)
+    g = run_kind(_params("gd"))
+    assert g["M"] == 4 and g["objective_gap_upper"] >= -1e-12 and g["reached"] == (g["verdict"] == "same-measure")
+    a = run_kind(_params("assumptions"))
+    assert a["status_4.7"] == "holds" and a["status_3.2"] == "holds"      # unit inputs; orthonormal teacher
+    assert a["status_4.6"] == "inconclusive"                                # no GD trace given
+    assert a["all_hold"] == all(v == "holds" for k, v in a.items() if k.startswith("status_") and k != "status_4.6")

@@ -27,7 +27,11 @@ def run_sweep(spec: SweepSpec, store: Store, executor, *, retry_failed: bool = F
         ``ran``, ``done``, ``failed`` (of this run), ``wall_s``, ``executor``, ``workers``
         and the store's ``counts`` afterwards.
     """
-    say = as_progress(progress)
+    with store.coordinator():
+        return _run(spec, store, executor, retry_failed, as_progress(progress))
+
+
+def _run(spec: SweepSpec, store: Store, executor, retry_failed: bool, say) -> dict:
     t0 = time.perf_counter()
     new = store.add(spec.tasks)
     todo = store.todo(spec.keys, retry_failed=retry_failed)
@@ -35,7 +39,6 @@ def run_sweep(spec: SweepSpec, store: Store, executor, *, retry_failed: bool = F
     say(f"sweep: {len(spec.tasks)} tasks in the spec ({new} new), {len(todo)} to run"
         + (f"; skipped {len(spec.skipped)} teacher combination(s)" if spec.skipped else ""))
     done = failed = 0
-    run_id = None
     if todo:
         with executor as ex:
             run_id = store.start_run(ex.name, ex.workers, len(todo))

@@ -9,12 +9,16 @@ Table ``meta``: the toolkit version that created the store.
 
 WAL journal, one transaction per result (committed as it arrives), so a
 coordinator killed at any moment loses at most the tasks in flight, which
-are still ``pending`` and run again on the next ``sweep run``.
+are still ``pending`` and run again on the next ``sweep run``.  A second
+coordinator on the same store is refused while the first runs (an advisory
+lock on ``FILE.lock``, released by the kernel even when its holder is killed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -82,6 +86,23 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextlib.contextmanager
+    def coordinator(self):
+        """Hold the store's coordinator lock (``BlassoInputError`` if another process holds it)."""
+        import fcntl
+
+        lock = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BlassoInputError(f"--store {str(self.path)!r}: another 'sweep run' is writing it "
+                                       f"(lock {str(lock)!r}); wait for it or stop it") from None
+            yield self
+        finally:
+            os.close(fd)
 
     # ------------------------------------------------------------------ writes
     def add(self, tasks) -> int:

@@ -18,7 +18,8 @@ lists and dicts are details kept in the store.  Every kind has one boolean
 ``gd``           Algorithm 1 against that optimum (:func:`blasso.studies.compare.gd_vs_convex`):
                  gap, verdict; success ``reached`` (verdict ``same-measure``).
 ``assumptions``  :func:`blasso.studies.assumptions.check_assumptions`: one status per
-                 assumption; success ``all_hold``.
+                 assumption; success ``all_hold``: every one holds except 4.6, which needs a GD
+                 trace and is not measured by this task.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def assumptions(inst: Instance, params: dict) -> dict:
     rep = check_assumptions(inst, lam=lam, time_budget=option(params, "cert_budget"), seed=_algo_seed(params))
     d = rep.to_dict()
     status = {f"status_{k}": v["status"] for k, v in d["assumptions"].items()}
-    return {"all_hold": all(s == "holds" for s in status.values()), **status, "assumptions": d["assumptions"]}
+    measured = [v for k, v in status.items() if k != "status_4.6"]     # 4.6 needs a GD trace: not measured here
+    return {"all_hold": all(s == "holds" for s in measured), **status, "assumptions": d["assumptions"]}
 
 
 _KINDS = {"certify": certify, "recover": recover, "gd": gd, "assumptions": assumptions}
