@@ -135,13 +135,13 @@ def _export(args, out) -> dict:
 
 
 def _report(args, out) -> dict:
-    from blasso.studies.sweep import Store
+    from blasso.studies.sweep import Store, sweep_status
     from blasso.studies.sweep.report import write_report
 
     with Store(args.store, create=False) as st:
-        rows = st.rows()
+        rows, status = st.rows(), sweep_status(st)
     s = write_report(rows, args.out, x=args.x, y=args.y, population=not args.no_population,
-                     population_budget=args.population_budget, progress=out.progress)
+                     population_budget=args.population_budget, status=status, progress=out.progress)
     for f in s["files"]:
         out.wrote("report", f)
     table = [[c["task"], ",".join(f"{k}={v}" for k, v in c["facet"].items()) or "-", c[args.x], c[args.y],
@@ -152,6 +152,9 @@ def _report(args, out) -> dict:
         if p.get("far_margin") is not None:
             out.print(f"population {p['teacher']} m={p['m']} d={p['d']}: {p['verdict']}, far-field margin "
                       f"{p['far_margin']:.4f} (outside {p['far_radius_deg']:g} deg)")
+    mean = "-" if status["mean_task_s"] is None else f"{status['mean_task_s']:.2f} s"
+    out.print(f"{status['total']} tasks ({_counts_line(status['counts'])}), mean task {mean}, "
+              f"{status['task_s_total']:.0f} task-seconds in {status['run_wall_s']:.0f} s wall over {status['runs']} run(s)")
     out.print(f"wrote {len(s['files'])} files to {args.out}")
     return {"action": "report", "store": str(args.store), "out": str(args.out), **s}
 

@@ -218,27 +218,35 @@ def _heatmap(plt, cells: list, path: Path) -> None:
 
 
 def _margin_plot(plt, curves: list, pops: list, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.8))
+    """One panel per (teacher, m, d, facet): median margins over the seeds vs n, the population far field."""
     pop = {(p["teacher"], p["m"], p["d"]): p for p in pops}
-    for c in curves:
+    k = len(curves)
+    cols = min(3, k)
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax, c in zip(axes.ravel(), curves):
         n = [p["n"] for p in c["points"]]
-        facet = "".join(f", {k}={v}" for k, v in c["facet"].items())
-        lab = f"{c['teacher']} m={c['m']} d={c['d']}{facet}"
-        far = [p["median_far_margin"] for p in c["points"]]
-        mar = [p["median_margin"] for p in c["points"]]
-        line, = ax.plot(n, [np.nan if v is None else v for v in far], "o-", label=f"{lab}: far field (>= 60 deg)")
-        ax.plot(n, [np.nan if v is None else v for v in mar], "s:", color=line.get_color(), label=f"{lab}: margin")
+        far = [np.nan if p["median_far_margin"] is None else p["median_far_margin"] for p in c["points"]]
+        mar = [np.nan if p["median_margin"] is None else p["median_margin"] for p in c["points"]]
+        ax.plot(n, far, "o-", color="C0", label="far field (>= 60 deg), sampled")
+        ax.plot(n, mar, "s:", color="C1", label="margin off the atom cells")
         p = pop.get((c["teacher"], c["m"], c["d"]))
         if p and p.get("far_margin") is not None:
-            ax.axhline(p["far_margin"], color=line.get_color(), ls="--", lw=1,
-                       label=f"{lab}: population far field {p['far_margin']:.4f}")
-    ax.axhline(0.0, color="k", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=1e-3)
-    ax.set_xlabel("n")
-    ax.set_ylabel("median over seeds of 1 - sup |eta_V|")
-    ax.set_title("conditions (10) margin vs n (certified when > 0 rigorously)", fontsize=9)
-    ax.legend(fontsize=6, loc="best")
+            ax.axhline(p["far_margin"], color="C0", ls="--", lw=1, label=f"population far field {p['far_margin']:.4f}")
+        ax.axhline(0.0, color="k", lw=0.8)
+        for x, pt in zip(n, c["points"]):
+            ax.annotate(f"{pt['certified']}/{pt['seeds']}", (x, 0), textcoords="offset points", xytext=(0, -12),
+                        ha="center", fontsize=6)
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=1e-3)
+        facet = "".join(f", {a}={v}" for a, v in c["facet"].items())
+        ax.set_title(f"{c['teacher']} m={c['m']} d={c['d']}{facet}", fontsize=9)
+        ax.set_xlabel("n (certified/seeds under the axis)", fontsize=8)
+        ax.set_ylabel("median of 1 - sup |eta_V|", fontsize=8)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes.ravel()[k:]:
+        ax.set_visible(False)
+    fig.suptitle("conditions (10): margin vs n (certified needs a rigorous margin > 0)", fontsize=10)
     fig.tight_layout()
     with atomic_output(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -267,11 +275,13 @@ def report_files(rows: list, *, x: str = "n", y: str = "m", plots: bool = True) 
 
 
 def write_report(rows: list, out_dir, *, x: str = "n", y: str = "m", population: bool = True,
-                 population_budget: float = 120.0, plots: bool = True, progress=None) -> dict:
+                 population_budget: float = 120.0, plots: bool = True, status: dict | None = None,
+                 progress=None) -> dict:
     """Write ``tasks.csv``, ``summary.json`` and the plots into ``out_dir``; the summary.
 
-    ``rows`` are :meth:`.store.Store.rows`.  Returns the summary (``cells``,
-    ``margin_curves``, ``population``, ``files``).
+    ``rows`` are :meth:`.store.Store.rows`; ``status`` (:func:`.coordinator.sweep_status`,
+    optional) is copied into the summary (counts, time per task, total wall time).
+    Returns the summary (``cells``, ``margin_curves``, ``population``, ``status``, ``files``).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -290,6 +300,6 @@ def write_report(rows: list, out_dir, *, x: str = "n", y: str = "m", population:
             _margin_plot(plt, curves, pops, out_dir / "margin_vs_n.png")
             files.append(out_dir / "margin_vs_n.png")
     summary = {"x": x, "y": y, "tasks": len(flat), "cells": cells, "margin_curves": curves, "population": pops,
-               "files": [str(f) for f in files] + [str(out_dir / "summary.json")]}
+               "status": status, "files": [str(f) for f in files] + [str(out_dir / "summary.json")]}
     write_json_atomic(out_dir / "summary.json", to_jsonable(summary))
     return summary
