@@ -187,6 +187,22 @@ def test_dask_local_cluster_gives_the_serial_store(serial_store, tmp_path):
     assert _table(store) == _table(serial_store[0])
 
 
+def test_remote_scheduler_address_and_max_tasks(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="Dask executors need the cluster extra")
+    spec = tmp_path / "one.toml"
+    spec.write_text('[sweep]\ntask = "certify"\n[grid]\nn = [20, 25]\nm = 1\nd = 2\n[options]\ntime_budget = 30\n')
+    store = tmp_path / "remote.sqlite"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        argv = ["sweep", "run", str(spec), "--store", str(store), "--scheduler", cluster.scheduler_address,
+                "--quiet", "--max-tasks", "1"]
+        assert main(argv) == 0
+        assert [v[0] for v in _table(store).values()].count("done") == 1        # stopped after one task
+        assert main(argv[:-2]) == 0
+    with Store(store, create=False) as st:
+        assert st.counts() == {"pending": 0, "done": 2, "failed": 0}
+        assert [r["executor"] for r in st.runs()] == ["dask-scheduler"] * 2
+
+
 def test_coordinator_sigkilled_then_resumed_runs_each_task_once(serial_store, tmp_path):
     store = tmp_path / "killed.sqlite"
     cmd = [sys.executable, "-m", "blasso.cli", "sweep", "run", str(_spec_file(tmp_path)), "--store", str(store),

@@ -33,6 +33,8 @@ def add_arguments(p) -> None:
     g.add_argument("--jobs", type=int_type(), default=1, help="--slurm: number of jobs (default 1)")
     g.add_argument("--queue", default=None, help="--slurm: partition")
     g.add_argument("--retry-failed", action="store_true", help="run: also rerun the failed tasks")
+    g.add_argument("--max-tasks", type=int_type(), default=None, metavar="K",
+                   help="run: stop after K tasks (the smallest n first), e.g. to time a few; rerun to continue")
     r = p.add_argument_group("export / report")
     r.add_argument("--csv", metavar="OUT.csv", help="export: the flat table, one row per task")
     r.add_argument("--out", metavar="DIR", help="report: folder for tasks.csv, summary.json and the plots")
@@ -98,7 +100,8 @@ def _run(args, out) -> dict:
     spec = load_spec(args.spec)
     ex = _executor(args)
     with Store(args.store) as st:
-        res = run_sweep(spec, st, ex, retry_failed=args.retry_failed, progress=out.progress)
+        res = run_sweep(spec, st, ex, retry_failed=args.retry_failed, max_tasks=args.max_tasks,
+                        progress=out.progress)
     for s in res["skipped"]:
         out.info(f"skipped {s}")
     out.print(f"sweep {args.spec}: {res['planned']} tasks, ran {res['ran']} ({res['done']} done, {res['failed']} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from blasso.progress import as_progress
+from blasso.validation import check_positive_int
 
 from .spec import SweepSpec
 from .store import Store
@@ -17,8 +18,12 @@ from .store import Store
 __all__ = ["run_sweep", "sweep_status"]
 
 
-def run_sweep(spec: SweepSpec, store: Store, executor, *, retry_failed: bool = False, progress=None) -> dict:
+def run_sweep(spec: SweepSpec, store: Store, executor, *, retry_failed: bool = False, max_tasks: int | None = None,
+              progress=None) -> dict:
     """Run the spec's missing tasks on ``executor`` (a context manager of :mod:`.executors`).
+
+    ``max_tasks`` runs at most that many of them (in grid order: the smallest n first),
+    e.g. to time a few before a long sweep (``sweep status`` then gives the ETA).
 
     Returns
     -------
@@ -28,13 +33,15 @@ def run_sweep(spec: SweepSpec, store: Store, executor, *, retry_failed: bool = F
         and the store's ``counts`` afterwards.
     """
     with store.coordinator():
-        return _run(spec, store, executor, retry_failed, as_progress(progress))
+        return _run(spec, store, executor, retry_failed, max_tasks, as_progress(progress))
 
 
-def _run(spec: SweepSpec, store: Store, executor, retry_failed: bool, say) -> dict:
+def _run(spec: SweepSpec, store: Store, executor, retry_failed: bool, max_tasks, say) -> dict:
     t0 = time.perf_counter()
     new = store.add(spec.tasks)
     todo = store.todo(spec.keys, retry_failed=retry_failed)
+    if max_tasks is not None:
+        todo = todo[:check_positive_int(max_tasks, name="max_tasks")]
     by_key = {t.key: t.params for t in spec.tasks}
     say(f"sweep: {len(spec.tasks)} tasks in the spec ({new} new), {len(todo)} to run"
         + (f"; skipped {len(spec.skipped)} teacher combination(s)" if spec.skipped else ""))
