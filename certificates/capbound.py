@@ -24,6 +24,48 @@ norm) and ``s = sin r`` with ``r < pi/2``; only ``s`` and
   :mod:`certificates.cells`).  Pieces whose full pattern is excluded are
   skipped (the pattern of the non-crossing samples is decided rigorously).
 
+Partition reuse (the bounds are computed on the undecided rows only).  Branch
+and bound splits a box into two halves; each box lies inside its own cap and
+inside its parent's box, hence inside every ancestor's cap.  A row decided
+active (or inactive) on an ancestor's cap is therefore active (inactive) on the
+whole box: only the rows the parent left undecided are classified again,
+against the child's own cap.  A :class:`Partition` carries, per box, the
+enclosure ``V`` of ``sum p_i x_i`` over the rows decided active (an interval
+vector, summed incrementally with the allowance of :func:`_segment_sum`: any
+summation order of at most ``n`` terms), the undecided rows (``amb``) and, per
+excluded pattern, whether every decided row agrees with it (``compat``).  The
+bound of a box is then ``sup_cap`` of ``(V + sum_amb lam_i p_i x_i) / n``
+plus the constants of the undecided rows, exactly the bound above with the
+decided rows' coefficients 1 and 0: it bounds ``|eta|`` on the box (not on the
+part of the child's cap outside the parent's box), which is all branch and
+bound needs because the boxes cover the sphere.  A box is inside an excluded
+cell iff no row is undecided and it is compatible with that pattern.  The
+classification itself is computed per row exactly as before (an enclosure of
+``cos beta`` from the dot product with its ``gamma_{d+2}`` allowance), so the
+cost of a box is ``O(|amb| d)`` instead of ``O(n d)``; ``|amb|`` is about
+``1.5 n sin r`` for uniform data in d = 5.
+
+Float classification (per row, no interval arithmetic).  Centres are scaled
+by a power of two (exact) to a largest entry in ``[1/2, 1)``; rows are at unit
+scale (:func:`certificates.rounding.exact_scaling`).  With ``c^ = fl(c/|c|)``
+and ``x^ = fl(x/|x|)`` (each within ``(d/2 + 2) u`` of the exact unit vector:
+``d`` squares summed, a square root and a division), ``rho = fl(<c^, x^>)``
+is within ``(2 d + 4) u + O(u^2)`` of ``cos beta`` (the two vector errors
+plus ``gamma_d`` of the dot product).  ``eps = 8 (d + 2) u`` covers it with
+room for the rounding of the comparisons, so ``rho - eps > s`` proves the row
+active on the cap and ``rho + eps < -s`` inactive.  For an undecided row,
+``cos r >= 1 - s^2 =: c_l`` and ``sin beta <= sqrt(1 - max(0, |rho| - eps)^2)``
+(computed with ``8 u`` added under the root and ``4 u`` relative on top), and
+``M <= |x| min(1, f(rho + eps) + s sin beta)``, ``m >= |x| max(-1, g(rho - eps)
+- s sin beta)`` with ``f(t) = t`` for ``t >= 0``, ``t c_l`` otherwise, and
+``g(t) = t`` for ``t < 0``, ``t c_l`` otherwise (``cos(beta -+ r) = cos beta
+cos r +- sin beta sin r``); ``M = |x|`` when ``rho + eps >= c_l`` (the cap may
+contain ``x``), ``m = -|x|`` when ``rho - eps <= -c_l``.  The four roundings
+of each expression (magnitudes at most 2) are covered by ``16 u``; the products
+with ``|x|`` (upper end) are rounded outwards.  The chord slope is
+``min(1, fl(M / fl(M - m)) (1 + 4 u))`` (two roundings of relative ``u``).
+Sums of products are enclosed by :meth:`CapBounder._segment_sum`.
+
 Every quantity is an interval (:class:`certificates.rounding.IV`) and the
 returned bound is the upper end, so it is an upper bound of the exact
 supremum for the float data given.  Float evaluations at cap centres are
@@ -33,13 +75,14 @@ returned for lower bounds only.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
 from .cells import pattern_key, project_onto_cell
-from .rounding import IV, down, matmul_iv, matmul_ivf, norm2_iv, sum_iv, up
+from .rounding import IV, U, _TINY, down, gamma, norm2_iv, sum_iv, up
 
-__all__ = ["CapBounder", "box_caps"]
+__all__ = ["CapBounder", "Partition", "box_caps"]
 
 
 def box_caps(faces: np.ndarray, lo: np.ndarray, hi: np.ndarray, d: int, others: np.ndarray):
@@ -85,6 +128,45 @@ def _dot_rows(V: IV, Chat: IV) -> IV:
     return sum_iv(V * Chat, axis=-1)
 
 
+@dataclass
+class Partition:
+    """Rows decided on each box of a batch (see the module docstring).
+
+    Attributes
+    ----------
+    Vlo, Vhi : ndarray (B, d)
+        Enclosure of ``sum_i p_i x_i`` over the rows active on the whole box.
+    amb : ndarray of object (B,)
+        Int arrays: the rows that may cross the box's cap.
+    compat : ndarray of bool (B, k)
+        Every decided row agrees with excluded pattern ``e``.
+    """
+
+    Vlo: np.ndarray
+    Vhi: np.ndarray
+    amb: np.ndarray
+    compat: np.ndarray
+
+    @property
+    def crossing(self) -> np.ndarray:
+        return np.fromiter((a.size for a in self.amb), dtype=np.int64, count=self.amb.size)
+
+    def take(self, idx) -> "Partition":
+        return Partition(self.Vlo[idx], self.Vhi[idx], self.amb[idx], self.compat[idx])
+
+    @staticmethod
+    def concat(parts: list) -> "Partition":
+        return Partition(np.concatenate([q.Vlo for q in parts]), np.concatenate([q.Vhi for q in parts]),
+                         np.concatenate([q.amb for q in parts]), np.concatenate([q.compat for q in parts]))
+
+
+def _objects(arrays: list) -> np.ndarray:
+    out = np.empty(len(arrays), dtype=object)
+    for i, a in enumerate(arrays):
+        out[i] = a
+    return out
+
+
 class CapBounder:
     """Rigorous cap bounds for fixed scaled data (see the module docstring).
 
@@ -93,121 +175,228 @@ class CapBounder:
     p : ndarray (n,)
     X : ndarray (n, d)
         Data at unit scale (:func:`certificates.rounding.exact_scaling`).
-    keys : set of bytes
-        Excluded activation patterns (:func:`certificates.cells.pattern_key`).
+    excluded : bool array (k, n), set of bytes, or None
+        Excluded activation patterns (a set of :func:`certificates.cells.pattern_key`
+        keys is accepted when no pattern array is at hand; then ``compat`` is
+        computed from the keys by full patterns at the centres, which is slower).
     kmax : int
         Enumerate sign patterns on caps crossed by at most ``kmax`` hyperplanes.
     """
 
-    def __init__(self, p: np.ndarray, X: np.ndarray, keys: set, kmax: int = 6):
-        self.p, self.X, self.keys, self.kmax = p, X, keys, kmax
+    def __init__(self, p: np.ndarray, X: np.ndarray, excluded=None, kmax: int = 6):
+        self.p, self.X, self.kmax = p, X, kmax
         self.n, self.d = X.shape
+        if isinstance(excluded, (set, frozenset)):
+            raise TypeError("CapBounder needs the excluded patterns as a bool array (k, n)")
+        E = np.zeros((0, self.n), dtype=bool) if excluded is None else np.atleast_2d(np.asarray(excluded, bool))
+        if E.size:
+            E = np.unique(E, axis=0)
+        self.E = E
+        self.keys = {pattern_key(e) for e in E}
         self.xn = norm2_iv(IV.point(X)).sqrt()
         self.zero = ~np.any(X != 0, axis=1)
         self.PX = IV.point(p[:, None]) * IV.point(X)  # p_i x_i, enclosed
+        self.PXf = p[:, None] * X  # float products (relative error u)
+        nrm = np.linalg.norm(X, axis=1)
+        self.xnf = nrm
+        self.XhT = np.ascontiguousarray((X / np.where(nrm > 0, nrm, 1.0)[:, None]).T)  # unit rows, by column
+        self.PXT = np.ascontiguousarray(self.PXf.T)
+        self.eps = 8.0 * (self.d + 2) * U
         crude = sum_iv(IV.point(np.abs(p)) * self.xn).hi
         self.crude = float(up(crude / self.n))  # >= sup |eta| over the whole sphere
+        # rows that matter: non-zero rows; with no excluded pattern, rows with p_i = 0 change nothing
+        live = ~self.zero if E.shape[0] else (~self.zero & (p != 0))
+        self.root_rows = np.flatnonzero(live).astype(np.int64)
+        # rows left out of the root are inactive everywhere (zero rows) or carry p_i = 0 (no pattern needed)
+        self.root_compat = ~np.any(E[:, self.zero], axis=1) if E.shape[0] else np.zeros(0, dtype=bool)
         self.n_pattern_bounds = 0
+        self.n_bounds = 0
+        self.rows_classified = 0
+
+    def root(self, B: int) -> Partition:
+        """The partition of ``B`` boxes about which nothing is decided yet."""
+        return Partition(np.zeros((B, self.d)), np.zeros((B, self.d)), _objects([self.root_rows] * B),
+                         np.tile(self.root_compat, (B, 1)))
 
     # ------------------------------------------------------------------ main
-    def bounds(self, C: np.ndarray, s: np.ndarray, lb: float):
-        """Upper bounds of ``|eta|`` on the caps ``(C, s)`` and ``|eta|`` at the centres.
+    def bounds(self, C: np.ndarray, s: np.ndarray, lb: float, parent: Partition | None = None,
+               index: np.ndarray | None = None):
+        """Upper bounds of ``|eta|`` on the boxes of the caps ``(C, s)`` and ``|eta|`` at the centres.
 
-        Returns ``(ub, ec, crossing)``: ``ub`` rigorous (``-inf`` for a cap inside
-        excluded cells), ``ec`` a float evaluation at ``C/|C|`` (nan when the
-        centre's cell is excluded), ``crossing`` the number of possibly
-        crossing hyperplanes.
+        ``parent`` (with ``index``, the parent of each box) is the partition of
+        boxes that contain these ones; without it nothing is assumed.  Returns
+        ``(ub, ec, part)``: ``ub`` rigorous (``-inf`` for a box inside excluded
+        cells), ``ec`` a float evaluation at ``C/|C|`` (nan when the centre's
+        cell is excluded), ``part`` the :class:`Partition` of these boxes
+        (``part.crossing``: the number of possibly crossing hyperplanes).
         """
-        n = self.n
         B = C.shape[0]
-        G = C @ self.X.T
+        _, ex = np.frexp(np.max(np.abs(C), axis=1))
+        C = np.ldexp(C, -ex[:, None])  # exact: largest entry in [1/2, 1), the direction is unchanged
+        par = self.root(B) if parent is None else parent.take(np.asarray(index))
+        self.n_bounds += B
         cn = norm2_iv(IV.point(C)).sqrt()
-        ec = np.abs(np.maximum(G, 0.0) @ self.p) / n / np.linalg.norm(C, axis=1)
         ub = np.full(B, self.crude)
-        ok = s < 1.0
-        cross = np.ones((B, n), dtype=bool)
-        act = np.zeros((B, n), dtype=bool)
-        if ok.any():
-            u, c, a = self._linear_bounds(C[ok], cn[ok], s[ok])
+        ec = np.zeros(B)
+        ok = np.flatnonzero(s < 1.0)
+        part = par
+        if ok.size:
+            u, e, sub = self._linear_bounds(C[ok], cn[ok], s[ok], par.take(ok))
             ub[ok] = np.minimum(u, self.crude)
-            cross[ok], act[ok] = c, a
-        k = cross.sum(axis=1)
-        if self.keys:
-            cen = G > 0
-            for b in range(B):
-                if pattern_key(cen[b]) in self.keys:
-                    ec[b] = np.nan
-        for b in np.flatnonzero(ok & (k <= self.kmax)):
-            if ub[b] <= lb and not self.keys:
+            ec[ok] = e
+            part = Partition(par.Vlo.copy(), par.Vhi.copy(), par.amb.copy(), par.compat.copy())
+            part.Vlo[ok], part.Vhi[ok], part.amb[ok], part.compat[ok] = sub.Vlo, sub.Vhi, sub.amb, sub.compat
+        bad = np.setdiff1d(np.arange(B), ok)
+        if bad.size:  # no valid cap: evaluate the centre directly (lower bounds only)
+            G = C[bad] @ self.X.T
+            ec[bad] = np.abs(np.maximum(G, 0.0) @ self.p) / self.n / np.linalg.norm(C[bad], axis=1)
+        k = part.crossing
+        if self.E.shape[0]:
+            ec[self._centre_excluded(C, part)] = np.nan
+        for b in ok[k[ok] <= self.kmax]:
+            if ub[b] <= lb and not self.E.shape[0]:
                 continue
-            pb = self._pattern_bound(C[b], cn[b], s[b], act[b], np.flatnonzero(cross[b]), lb)
+            pb = self._pattern_bound(C[b], cn[b], s[b], part.Vlo[b], part.Vhi[b], part.amb[b], part.compat[b])
             ub[b] = min(ub[b], pb)
-        return ub, ec, k
+        return ub, ec, part
 
-    def _classify(self, C: np.ndarray, cn: IV, s: np.ndarray):
-        """Rigorous crossing classification and the range ``[m, M]`` of ``<theta, x_i>``."""
-        g = matmul_iv(C, self.X.T)
-        xlo = np.where(self.zero, 1.0, self.xn.lo)  # zero rows: any positive denominator, never active
-        den = IV(down(cn.lo[:, None] * xlo[None]), up(cn.hi[:, None] * np.where(self.zero, 1.0, self.xn.hi)[None]))
-        cb = g.div_pos(den).clip(-1.0, 1.0)
-        s2 = s[:, None]
-        act = (cb.lo > s2) & ~self.zero
-        off = (cb.hi < -s2) | self.zero
+    def _centre_excluded(self, C: np.ndarray, part: Partition) -> np.ndarray:
+        """Whether the centre's full pattern is excluded: compatible decided rows and matching undecided bits."""
+        out = np.zeros(C.shape[0], dtype=bool)
+        for b in np.flatnonzero(part.compat.any(axis=1)):
+            amb = part.amb[b]
+            bits = (self.X[amb] @ C[b]) > 0
+            for e in np.flatnonzero(part.compat[b]):
+                if np.array_equal(bits, self.E[e, amb]):
+                    out[b] = True
+                    break
+        return out
+
+    def _linear_bounds(self, C: np.ndarray, cn: IV, s: np.ndarray, par: Partition):
+        """Classify each box's undecided rows against its cap, then the linear bound (module docstring).
+
+        Per row only float operations with a-priori allowances (see "Float
+        classification" in the module docstring); per box the interval
+        arithmetic of :class:`certificates.rounding.IV`.
+        """
+        B, d, n, p = C.shape[0], self.d, self.n, self.p
+        lens = par.crossing
+        idx = np.concatenate(list(par.amb)) if B else np.zeros(0, dtype=np.int64)
+        seg = np.repeat(np.arange(B), lens)
+        self.rows_classified += idx.size
+        Ch = C / np.linalg.norm(C, axis=1, keepdims=True)
+        rho = np.repeat(Ch[:, 0], lens) * self.XhT[0].take(idx)  # cos(beta) within eps
+        for k in range(1, d):
+            rho += np.repeat(Ch[:, k], lens) * self.XhT[k].take(idx)
+        eps = self.eps
+        sk = np.repeat(s, lens)
+        act = rho - eps > sk
+        off = rho + eps < -sk
         cross = ~(act | off)
-        cr = (1.0 - IV.point(s2).sq()).clip(0.0, 1.0).sqrt()
-        sb = (1.0 - cb.sq()).clip(0.0, 1.0).sqrt()
-        hi_expr = (cb * cr + sb * s2).hi
-        M = up(self.xn.hi[None] * np.where(cb.hi >= cr.lo, 1.0, np.minimum(1.0, hi_expr)))
-        lo_expr = (IV(np.broadcast_to(self.xn.lo, cb.lo.shape), np.broadcast_to(self.xn.hi, cb.lo.shape))
-                   * (cb * cr - sb * s2)).lo
-        m = np.where(cb.lo <= -cr.lo, -up(self.xn.hi[None] + 0.0 * cb.lo), lo_expr)
-        return act, cross, np.maximum(M, 0.0), np.minimum(m, 0.0), cr
-
-    def _linear_bounds(self, C: np.ndarray, cn: IV, s: np.ndarray):
-        act, cross, M, m, cr = self._classify(C, cn, s)
-        p, n = self.p, self.n
-        den = down(M - m)
-        lam = np.where(cross & (den > 0), np.minimum(1.0, up(M / np.where(den > 0, den, 1.0))), 0.0)
-        coef = np.where(act, 1.0, lam)  # exact floats
-        A = IV.point(coef) * IV.point(p[None])
-        W = matmul_ivf(A, self.X).div_pos(IV.point(float(n)))
+        # rows newly decided active: add them to V
+        ia = np.flatnonzero(act)
+        iaa = idx[ia]
+        Vadd = self._segment_sum([self.PXT[k].take(iaa) for k in range(d)], seg[ia], B, n)
+        V = IV(par.Vlo, par.Vhi) + Vadd
+        # compatibility with the excluded patterns of the rows decided now
+        compat = par.compat.copy()
+        if self.E.shape[0] and compat.any():
+            live = compat.any(axis=1)
+            dec = np.flatnonzero(~cross & live[seg])
+            for e in np.flatnonzero(compat.any(axis=0)):
+                bad = self.E[e].take(idx[dec]) != act[dec]
+                compat[:, e] &= np.bincount(seg[dec], weights=bad, minlength=B) == 0
+        # the range [m, M] of <theta, x_i> on the cap and the chord slope, undecided rows only
+        ic = np.flatnonzero(cross)
+        ii, sc_ = idx[ic], seg[ic]
+        r_hi, r_lo = rho[ic] + eps, rho[ic] - eps
+        sc2 = s[sc_]
+        crl = self.crl_of(s)[sc_]
+        a_lo = np.maximum(np.abs(rho[ic]) - eps, 0.0)
+        sb = np.minimum(1.0, np.sqrt(np.maximum(0.0, 1.0 - a_lo * a_lo) + 8 * U) * (1.0 + 4 * U))  # >= sin(beta)
+        q_hi = np.where(r_hi >= 0, r_hi, r_hi * crl) + sb * sc2 + 16 * U
+        q_hi = np.where(r_hi >= crl, 1.0, np.minimum(q_hi, 1.0))
+        q_lo = np.where(r_lo < 0, r_lo, r_lo * crl) - sb * sc2 - 16 * U
+        q_lo = np.where(r_lo <= -crl, -1.0, np.maximum(q_lo, -1.0))
+        xh = self.xn.hi[ii]
+        M = np.maximum(up(xh * q_hi), 0.0)
+        m = np.minimum(down(xh * q_lo), 0.0)
+        den = M - m
+        lam = np.where(den > 0, np.minimum(1.0, (M / np.where(den > 0, den, 1.0)) * (1.0 + 4 * U)), 0.0)
+        Wc = self._segment_sum([lam * self.PXT[k].take(ii) for k in range(d)], sc_, B, n, extra=2)
+        W = (V + Wc).div_pos(IV.point(float(n)))
         chat = IV.point(C).div_pos(cn[:, None])
         a = _dot_rows(W, chat)
         wn2 = norm2_iv(W)
-        negm = -m  # >= 0, exact
-        tpos = up(up(lam * np.maximum(p, 0.0)[None]) * negm)
-        tneg = up(up(lam * np.maximum(-p, 0.0)[None]) * negm)
-        cp = sum_iv(IV(tpos, tpos)).hi / n
-        cm = sum_iv(IV(tneg, tneg)).hi / n
-        crow = cr[:, 0]
-        ub = np.maximum(up(_capsup(a, wn2, crow, s) + up(cp)), up(_capsup(-a, wn2, crow, s) + up(cm)))
-        return up(ub), cross, act
+        pc = p[ii]
+        negm = -m
+        gk = 1.0 + 2.0 * gamma(n + 4)
+        cp = np.bincount(sc_, weights=lam * np.maximum(pc, 0.0) * negm, minlength=B)
+        cm = np.bincount(sc_, weights=lam * np.maximum(-pc, 0.0) * negm, minlength=B)
+        cp = up(up(cp * gk + (n + 4) * _TINY) / n)
+        cm = up(up(cm * gk + (n + 4) * _TINY) / n)
+        cr = (1.0 - IV.point(s).sq()).clip(0.0, 1.0).sqrt()
+        ub = np.maximum(up(_capsup(a, wn2, cr, s) + cp), up(_capsup(-a, wn2, cr, s) + cm))
+        # float value at the centre (lower bounds only)
+        Vmid = 0.5 * (V.lo + V.hi)
+        ecv = np.einsum("bd,bd->b", Ch, Vmid) + np.bincount(
+            sc_, weights=pc * self.xnf[ii] * np.maximum(rho[ic], 0.0), minlength=B)
+        ec = np.abs(ecv) / n
+        # the rows still undecided, per box
+        cuts = np.cumsum(np.bincount(sc_, minlength=B))[:-1]
+        amb = _objects(np.split(ii, cuts))
+        return up(ub), ec, Partition(V.lo, V.hi, amb, compat)
+
+    def _segment_sum(self, T: list, seg: np.ndarray, B: int, n_terms: int, extra: int = 1) -> IV:
+        """Enclosure of the exact per-segment sums of the exact products behind the float columns ``T`` (d x (K,)).
+
+        Each entry of ``T`` is a float product of ``extra`` roundings (relative
+        error at most ``gamma_extra``); the float sums (``np.bincount``:
+        recursive summation of at most ``n_terms`` terms, Higham 2nd ed.
+        section 4.2) add ``gamma_{n_terms}``.  The sums of the magnitudes bound
+        both, with a factor 2 for their own rounding, plus the underflow
+        allowance.
+        """
+        g = 2.0 * gamma(n_terms + extra + 2)
+        lo = np.empty((B, self.d))
+        hi = np.empty((B, self.d))
+        for k in range(self.d):
+            v = np.bincount(seg, weights=T[k], minlength=B)
+            e = g * np.bincount(seg, weights=np.abs(T[k]), minlength=B) + (n_terms + extra + 2) * _TINY
+            lo[:, k] = down(v - e)
+            hi[:, k] = up(v + e)
+        return IV(lo, hi)
+
+    def crl_of(self, s: np.ndarray) -> np.ndarray:
+        """A lower bound of ``cos r = sqrt(1 - s^2)``: ``1 - s^2`` (``<= sqrt(1 - s^2)``), rounded down."""
+        return np.maximum(0.0, (1.0 - s * s) - 4 * U)
 
     # --------------------------------------------------------- few crossings
-    def _pattern_bound(self, c, cn: IV, s: float, act, cidx, lb: float) -> float:
+    def _pattern_bound(self, c, cn: IV, s: float, Vlo, Vhi, cidx, compat) -> float:
         """Max over allowed sign patterns of the crossing samples (see the module docstring)."""
         self.n_pattern_bounds += 1
         n, k = self.n, cidx.size
         S = (np.array(list(itertools.product((False, True), repeat=k)), dtype=bool) if k
              else np.zeros((1, 0), dtype=bool))
-        coef = np.zeros((S.shape[0], n))
-        coef[:, act] = 1.0
-        coef[:, cidx] = S
-        V = sum_iv(IV(np.broadcast_to(self.PX.lo, (S.shape[0],) + self.PX.lo.shape) * coef[:, :, None],
-                      np.broadcast_to(self.PX.hi, (S.shape[0],) + self.PX.hi.shape) * coef[:, :, None]),
-                   axis=1).div_pos(IV.point(float(n)))
+        allowed = np.ones(S.shape[0], dtype=bool)
+        for e in np.flatnonzero(compat):
+            allowed &= ~np.all(S == self.E[e, cidx][None], axis=1)
+        if not allowed.any():
+            return -np.inf
+        coef = S.astype(float)
+        PXc = self.PX[cidx]
+        shp = (S.shape[0], k, self.d)
+        T = IV(np.broadcast_to(PXc.lo, shp) * coef[:, :, None], np.broadcast_to(PXc.hi, shp) * coef[:, :, None])
+        Vs = sum_iv(T, axis=1)
+        g = 2.0 * gamma(k + 4)
+        V = IV(down(Vs.lo + Vlo[None] - g * (np.abs(Vs.lo) + np.abs(Vlo[None])) - 4 * _TINY),
+               up(Vs.hi + Vhi[None] + g * (np.abs(Vs.hi) + np.abs(Vhi[None])) + 4 * _TINY)).div_pos(IV.point(float(n)))
         chat = IV.point(c[None]).div_pos(IV(cn.lo[None, None], cn.hi[None, None]))
         cr = (1.0 - IV.point(np.array([s])).sq()).clip(0.0, 1.0).sqrt()
         a = _dot_rows(V, IV(np.broadcast_to(chat.lo, V.lo.shape), np.broadcast_to(chat.hi, V.hi.shape)))
         wn2 = norm2_iv(V)
         ss = np.full(S.shape[0], s)
         crr = IV(np.full(S.shape[0], cr.lo[0]), np.full(S.shape[0], cr.hi[0]))
-        allowed = np.ones(S.shape[0], dtype=bool)
-        if self.keys:
-            for j in range(S.shape[0]):
-                pat = act.copy()
-                pat[cidx] = S[j]
-                allowed[j] = pattern_key(pat) not in self.keys
         cand = []
         for sgn in (1.0, -1.0):
             cs = _capsup(a if sgn > 0 else -a, wn2, crr, ss)

@@ -60,7 +60,7 @@ from blasso.features import eta as eta_direct
 from blasso.sphere import normalize, random_sphere
 from blasso.validation import BlassoInputError, check_choice, check_rng, check_vector, check_X
 
-from .capbound import CapBounder, box_caps
+from .capbound import CapBounder, Partition, box_caps
 from .cells import activation_pattern, cell_vector, pattern_key, project_onto_cell
 from .rounding import U, Scaled, exact_scaling, gamma
 
@@ -189,6 +189,13 @@ def _as_keys(exclude_patterns, keep: np.ndarray | None = None) -> set:
     return {pattern_key(r) for r in pats}
 
 
+def _as_patterns(exclude_patterns) -> np.ndarray | None:
+    """Excluded patterns as a bool array (k, n) (scaling keeps every row, so no column is dropped)."""
+    if exclude_patterns is None:
+        return None
+    return np.atleast_2d(np.asarray(exclude_patterns, dtype=bool))
+
+
 def _excluded(keys: set, pattern: np.ndarray) -> bool:
     return bool(keys) and pattern_key(pattern) in keys
 
@@ -274,6 +281,85 @@ def _ascent(sc: Scaled, starts: np.ndarray, keys: set, dl: _Deadline, max_iter: 
             theta = pr.theta
         ends.append(theta)
     return np.array(ends) if ends else np.zeros((0, X.shape[1]))
+
+
+def _in_excluded(A: np.ndarray, E: np.ndarray | None) -> np.ndarray:
+    """Rows of the patterns ``A`` (S, n) equal to one of the excluded patterns ``E`` (k, n)."""
+    if E is None or not E.shape[0]:
+        return np.zeros(A.shape[0], dtype=bool)
+    Af = A.astype(np.float32)
+    Ef = E.astype(np.float32)
+    mism = Af @ (1.0 - Ef).T + (1.0 - Af) @ Ef.T  # exact small integers in float32 (n < 2**24)
+    return np.any(mism == 0, axis=1)
+
+
+def _batch_ascent(sc: Scaled, starts: np.ndarray, E: np.ndarray | None, dl: _Deadline, iters: int = 40,
+                  chunk: int = 256):
+    """Batched fixed-point ascent ``theta <- normalize(+-v(theta))`` (a lower-bound heuristic).
+
+    On a cell ``eta = <theta, v_C>`` is largest at ``v_C / |v_C|``; each start
+    moves there (half-steps when that does not increase ``|eta|``) and stops
+    when no step helps.  Points in excluded cells are never accepted.  Returns
+    the end points (k, d) and ``|eta|`` there (-inf for a start inside an excluded cell).
+    """
+    p, X = sc.ps, sc.Xs
+    n = sc.n
+    ends, vals = [], []
+    for a in range(0, len(starts), chunk):
+        T = starts[a:a + chunk].copy()
+        G = T @ X.T
+        A = G > 0
+        e = (np.where(A, G, 0.0) @ p) / n
+        sg = np.where(e >= 0, 1.0, -1.0)
+        val = np.where(_in_excluded(A, E), -np.inf, np.abs(e))
+        step = np.ones(len(T))
+        alive = np.isfinite(val)
+        for _ in range(iters):
+            if not alive.any() or dl.over():
+                break
+            ix = np.flatnonzero(alive)
+            V = (A[ix] * p) @ X / n
+            tgt = sg[ix, None] * V
+            nt = np.linalg.norm(tgt, axis=1, keepdims=True)
+            tgt = np.where(nt > 0, tgt / np.where(nt > 0, nt, 1.0), T[ix])
+            Tn = T[ix] + step[ix, None] * (tgt - T[ix])
+            Tn /= np.maximum(np.linalg.norm(Tn, axis=1, keepdims=True), 1e-300)
+            Gn = Tn @ X.T
+            An = Gn > 0
+            en = sg[ix] * (np.where(An, Gn, 0.0) @ p) / n
+            better = (en > val[ix] * (1 + 1e-15)) & ~_in_excluded(An, E)
+            jb = ix[better]
+            T[jb], A[jb], val[jb] = Tn[better], An[better], en[better]
+            step[jb] = np.minimum(1.0, 2.0 * step[jb])
+            jw = ix[~better]
+            step[jw] *= 0.5
+            alive[jw[step[jw] < 1e-3]] = False
+        ends.append(T)
+        vals.append(val)
+    return (np.vstack(ends), np.concatenate(vals)) if ends else (np.zeros((0, X.shape[1])), np.zeros(0))
+
+
+def _near_atom_starts(sc: Scaled, E: np.ndarray | None, atoms: np.ndarray | None, k: int = 24) -> np.ndarray:
+    """Maximisers of the cells across each atom's nearest walls: ``normalize(u_j -+ p_i x_i / n)``.
+
+    Crossing wall ``i`` changes ``v`` by ``+-p_i x_i / n``; when that wall is
+    closer to the atom than about ``|p_i| / (2 n)`` the neighbour cell rises
+    above 1 (the finite-sample hair violations), at ``u_j +- p_i x_i / n``.
+    """
+    if atoms is None or not len(atoms):
+        return np.zeros((0, sc.Xs.shape[1]))
+    X, p, n = sc.Xs, sc.ps, sc.n
+    out = []
+    for u in np.atleast_2d(atoms):
+        g = X @ u
+        near = np.argsort(np.abs(g) / np.maximum(np.linalg.norm(X, axis=1), 1e-300))[:k]
+        for i in near:
+            sgn = -1.0 if g[i] > 0 else 1.0  # crossing: active rows become inactive and vice versa
+            for t in (1.0, 0.5, 2.0):
+                out.append(u + t * sgn * np.ldexp(p[i] / n, sc.exponent) * X[i])  # v is u_j 2**-exponent in scaled units
+    V = np.array(out)
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    return V
 
 
 def _best_point(sc: Scaled, pts: np.ndarray):
@@ -566,7 +652,7 @@ def cap_upper_bounds(p, X, centres, radii, *, exclude_patterns=None, kmax: int =
         raise BlassoInputError("centres must be non-zero vectors of the data's dimension")
     sc = exact_scaling(p, X)
     s = np.where(r < np.pi / 2, np.sin(r) * (1 + 8 * U) + 1e-300, 1.0)
-    ub, _, _ = CapBounder(sc.ps, sc.Xs, _as_keys(exclude_patterns, sc.keep), kmax).bounds(C, s, -np.inf)
+    ub, _, _ = CapBounder(sc.ps, sc.Xs, _as_patterns(exclude_patterns), kmax).bounds(C, s, -np.inf)
     return np.array([sc.unscale(u) if np.isfinite(u) else u for u in ub])
 
 
@@ -601,26 +687,34 @@ def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time
     p, X = _validated(p, X)
     sc = exact_scaling(p, X)
     dl = _Deadline(time_budget)
-    keys = _as_keys(exclude_patterns, sc.keep)
     thr = None if threshold is None else float(threshold) * 2.0 ** -sc.exponent
     lo_s = -np.inf if not np.isfinite(lo_init) else _point_value(sc, theta_init)[0] if theta_init is not None \
         else -np.inf
-    return _bnb(sc, keys, dl, tol=tol, thr=thr, lo=lo_s, th=theta_init, kmax=kmax, batch=batch,
-                max_leaves=max_leaves, keep_leaves=keep_leaves, split=initial_split, progress=progress)
+    return _bnb(sc, _as_patterns(exclude_patterns), dl, tol=tol, thr=thr, lo=lo_s, th=theta_init, kmax=kmax,
+                batch=batch, max_leaves=max_leaves, keep_leaves=keep_leaves, split=initial_split, progress=progress)
 
 
-def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, max_leaves=2_000_000,
-         keep_leaves=False, split=2, progress=None, info=None) -> SupBracket:
+def _bnb(sc: Scaled, excl, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, max_leaves=2_000_000,
+         keep_leaves=False, split=2, progress=None, info=None, thr_hi=None, decided_budget=None) -> SupBracket:
+    """Best-first branch and bound over boxes; each box's partition is passed on to its halves.
+
+    ``thr`` (with ``thr_hi``, default ``thr``): stop when every bound is below
+    ``thr`` or, ``decided_budget`` seconds (default 0) after the incumbent
+    rose above ``thr_hi``, when the bracket is still not within ``tol``.  The batch grows to about
+    ``2e5`` undecided rows per call (at least ``batch`` boxes, at most 4096).
+    """
     d = sc.Xs.shape[1]
     if sc.ps.size == 0:
         return _finish(sc, 0.0, None, "branch-and-bound", False, "converged", 0.0, dl, dict(info or {}))
-    st = CapBounder(sc.ps, sc.Xs, keys, kmax)
+    st = CapBounder(sc.ps, sc.Xs, excl, kmax)
     others = _others(d)
     tol_s = tol * _lip(sc)
+    thr_hi = thr if thr_hi is None else thr_hi
     faces, blo, bhi = _initial_boxes(d, split)
     C, s = box_caps(faces, blo, bhi, d, others)
     lb, thb = float(lo), th
-    ub, ec, _ = st.bounds(C, s, lb)
+    ub, ec, part = st.bounds(C, s, lb)
+    kc = part.crossing
     ret = {"C": [], "s": [], "ub": [], "ec": []}
 
     def take_lb(Cc, ecc):
@@ -630,16 +724,15 @@ def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=
             if ecc[j] > lb:
                 lb, thb = float(ecc[j]), Cc[j] / np.linalg.norm(Cc[j])
 
-    def retire(mask):
-        ret["C"].append(C[mask]); ret["s"].append(s[mask]); ret["ub"].append(ub[mask]); ret["ec"].append(ec[mask])
-
     take_lb(C, ec)
-    stopped, iters = "converged", 0
+    stopped, iters, decided_at = "converged", 0, None
     while True:
         done = ~np.isfinite(ub) | (ub <= lb + tol_s)
         if done.any():
-            retire(done)
-            faces, blo, bhi, C, s, ub, ec = (a[~done] for a in (faces, blo, bhi, C, s, ub, ec))
+            ret["C"].append(C[done]); ret["s"].append(s[done]); ret["ub"].append(ub[done]); ret["ec"].append(ec[done])
+            keep = ~done
+            faces, blo, bhi, C, s, ub, ec, kc = (a[keep] for a in (faces, blo, bhi, C, s, ub, ec, kc))
+            part = part.take(keep)
         if ub.size == 0:
             break
         UB = float(ub.max())
@@ -648,7 +741,9 @@ def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=
         if thr is not None and UB < thr:
             stopped = "below-threshold"
             break
-        if thr is not None and lb > thr:
+        if thr_hi is not None and lb > thr_hi and decided_at is None:
+            decided_at = time.perf_counter()
+        if decided_at is not None and time.perf_counter() - decided_at >= (decided_budget or 0.0):
             stopped = "above-threshold"
             break
         if dl.over():
@@ -658,8 +753,9 @@ def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=
             stopped = "max-leaves"
             break
         iters += 1
-        kb = min(batch, ub.size)
-        sel = np.argpartition(-ub, kb - 1)[:kb]
+        kb = int(np.clip(2e5 / max(1.0, float(kc.mean())), batch, 4096))
+        kb = min(kb, ub.size)
+        sel = np.argpartition(-ub, kb - 1)[:kb] if kb < ub.size else np.arange(ub.size)
         keep = np.ones(ub.size, dtype=bool)
         keep[sel] = False
         f_s, lo_s, hi_s = faces[sel], blo[sel], bhi[sel]
@@ -670,11 +766,14 @@ def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=
         lo2[np.arange(kb), ax] = midv
         cf, clo, chi = np.concatenate([f_s, f_s]), np.concatenate([lo_s, lo2]), np.concatenate([hi1, hi_s])
         cC, cs = box_caps(cf, clo, chi, d, others)
-        cub, cec, _ = st.bounds(cC, cs, lb)
+        parents = np.concatenate([np.arange(kb), np.arange(kb)])
+        cub, cec, cpart = st.bounds(cC, cs, lb, part.take(sel), parents)
         take_lb(cC, cec)
         faces, blo, bhi = np.concatenate([faces[keep], cf]), np.concatenate([blo[keep], clo]), np.concatenate([bhi[keep], chi])
         C, s = np.concatenate([C[keep], cC]), np.concatenate([s[keep], cs])
         ub, ec = np.concatenate([ub[keep], cub]), np.concatenate([ec[keep], cec])
+        kc = np.concatenate([kc[keep], cpart.crossing])
+        part = Partition.concat([part.take(keep), cpart])
     allub = np.concatenate(ret["ub"] + [ub])
     finite = allub[np.isfinite(allub)]
     hi = float(finite.max()) if finite.size else -np.inf
@@ -686,15 +785,17 @@ def _bnb(sc: Scaled, keys: set, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=
                   "radius": np.arcsin(np.minimum(ss, 1.0)) * (1 + 1e-12),
                   "ub": np.array([sc.unscale(u) if np.isfinite(u) else u for u in allub]),
                   "eta_centre": np.concatenate(ret["ec"] + [ec]) * 2.0 ** sc.exponent}
-    inf = {**(info or {}), "iterations": iters, "active_leaves": int(ub.size),
-           "pattern_bounds": st.n_pattern_bounds, "kmax": kmax, "outward_rounding": True}
+    inf = {**(info or {}), "iterations": iters, "active_leaves": int(ub.size), "caps_bounded": st.n_bounds,
+           "rows_classified": st.rows_classified, "pattern_bounds": st.n_pattern_bounds, "kmax": kmax,
+           "outward_rounding": True}
     return _finish(sc, hi, thb, "branch-and-bound", False, stopped, 0.0, dl, inf, leaves)
 
 
 # ------------------------------------------------------------------ dispatcher
 def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float = 1e-6,
                 time_budget: float = 30.0, threshold: float | None = None, rng=0, n_starts: int = 64,
-                extra_starts=None, keep_leaves: bool = False, kmax: int = 6, progress=None) -> SupBracket:
+                extra_starts=None, keep_leaves: bool = False, kmax: int = 6, progress=None,
+                atoms=None, threshold_hi: float | None = None, decided_budget: float | None = None) -> SupBracket:
     """Bracket ``[lo, hi]`` of ``sup |eta_p|`` over the sphere (minus excluded cells).
 
     Parameters
@@ -712,10 +813,19 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
     tol : float
         Relative to ``L`` (see :func:`sup_branch_and_bound`).
     time_budget : float
-        Seconds for the whole call: ascent (at most a quarter), enumeration,
-        branch and bound.
+        Seconds for the whole call: ascent (a batched fixed-point ascent for at
+        most 15%, then at most 10% polishing the 8 best ends cell by cell),
+        enumeration, branch and bound.
     threshold, kmax, keep_leaves, progress :
         See :func:`sup_branch_and_bound`.
+    threshold_hi : float, optional
+        With ``threshold``: branch and bound stops when every bound is below
+        ``threshold`` or a point value above ``threshold_hi`` (two-sided decision);
+        after the latter it goes on tightening the bracket for at most
+        ``decided_budget`` seconds (default 0).
+    atoms : array_like (m, d), optional
+        Directions whose cells are excluded (the target's atoms): the ascent
+        also starts at the maximisers of the cells across their nearest walls.
     rng : Generator or int
         Seeds the random starts of the ascent.
     n_starts : int
@@ -737,13 +847,20 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
     dl = _Deadline(time_budget)
     sc = exact_scaling(p, X)
     keys = _as_keys(exclude_patterns, sc.keep)
+    E = _as_patterns(exclude_patterns)
     S = random_sphere(max(1, n_starts), d, rng)
     if extra_starts is not None and len(extra_starts):
         S = np.vstack([normalize(np.atleast_2d(np.asarray(extra_starts, dtype=float))), S])
-    pts = _ascent(sc, S, keys, _Deadline(0.25 * max(0.0, time_budget)))
-    th, lo = _best_point(sc, pts)
+    if atoms is not None:
+        S = np.vstack([_near_atom_starts(sc, E, normalize(np.atleast_2d(np.asarray(atoms, dtype=float)))), S])
+    pts, vals = _batch_ascent(sc, S, E, _Deadline(0.15 * max(0.0, time_budget)))
+    order = np.argsort(-vals)[:8]
+    order = order[np.isfinite(vals[order])]
+    polished = _ascent(sc, pts[order], keys, _Deadline(0.1 * max(0.0, time_budget)), max_iter=30)
+    cand = np.vstack([pts[np.isfinite(vals)], polished])
+    th, lo = _best_point(sc, cand)
     t_ascent = time.perf_counter() - dl.t0
-    info = {"ascent_s": t_ascent, "ascent_points": int(len(pts))}
+    info = {"ascent_s": t_ascent, "ascent_points": int(len(cand))}
     if method in ("auto", "exact") and d in (2, 3):
         out = (_exact_circle if d == 2 else _exact_sphere3)(sc, keys, dl)
         name = "exact-circle" if d == 2 else "exact-sphere3"
@@ -753,9 +870,10 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
             res.info.update(info)
             return res
         info["routed"] = f"{name} -> branch-and-bound: {out[2].get('degenerate_reason')}"
-    res = _bnb(sc, keys, dl, tol=tol, thr=None if threshold is None else float(threshold) * 2.0 ** -sc.exponent,
-               lo=lo, th=th, kmax=kmax, keep_leaves=keep_leaves, progress=progress, info=info)
-    return res
+    thr = None if threshold is None else float(threshold) * 2.0 ** -sc.exponent
+    thr_hi = None if threshold_hi is None else float(threshold_hi) * 2.0 ** -sc.exponent
+    return _bnb(sc, E, dl, tol=tol, thr=thr, thr_hi=thr_hi, lo=lo, th=th, kmax=kmax, keep_leaves=keep_leaves,
+                progress=progress, info=info, decided_budget=decided_budget)
 
 
 def _take_better_lo(res: SupBracket, sc: Scaled, th) -> None:

@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 VERDICTS = ("certified", "fails", "inconclusive")
+#: Share of the sup budget spent tightening the bracket once a violation above ``1 + 2 tol L`` is found.
+FAILS_BRACKET_SHARE = 0.5
 #: Radii (radians) of the margin curve ``1 - max |eta|`` outside balls around the support.
 DEFAULT_RADII = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
 
@@ -270,8 +272,11 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     starts = _atom_starts(pre.theta, rng)
     left = lambda: max(0.0, time_budget - (time.perf_counter() - t0))  # noqa: E731
     say("conditions (10): sup |eta_V| off the atom cells")
-    sup = sup_abs_eta(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10), time_budget=0.5 * left(),
-                      rng=rng, n_starts=n_starts, extra_starts=starts, keep_leaves=True, progress=progress)
+    sup_budget = 0.5 * left()
+    sup = sup_abs_eta(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10), time_budget=sup_budget,
+                      rng=rng, n_starts=n_starts, extra_starts=starts, keep_leaves=True, progress=progress,
+                      atoms=pre.theta, threshold=1.0 - tol_abs - ex.delta_L, threshold_hi=1.0 + 2.0 * tol_abs,
+                      decided_budget=FAILS_BRACKET_SHARE * sup_budget)
     recheck = sup
     if not sup.rigorous and sup.hi + ex.delta_L < 1.0 - tol_abs:
         say("conditions (10): re-checking the enumeration by branch and bound")
