@@ -328,31 +328,40 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     return oracle
 
 
-def _convex_truth(X, y, lam, grid, grid_size, solver, rounds, certify, sup_budget, seed, say):
-    """The convex reference of :func:`gd_vs_convex`: (measure, J, certified lower bound or None, info)."""
-    from solvers.refine import convex_reference
+def _convex_truth(X, y, lam, grid, grid_size, solver, rounds, certify, sup_budget, seed, say, exact="auto"):
+    """The convex reference of :func:`gd_vs_convex`: (measure, J, certified lower bound or None, info).
 
+    :func:`blasso.studies.ground_truth.ground_truth`: the exact program when
+    affordable (``exact="auto"``), else the exchange rounds; ``info["ground_truth"]`` says which.
+    """
     from ..sphere import make_grid
+    from .ground_truth import ground_truth
 
     if grid is None:
         grid = make_grid("auto", grid_size, X.shape[1])
-    say(f"convex reference: grid LASSO on {grid.describe()} + off-grid refinement ...")
+    say(f"convex reference: grid LASSO on {grid.describe()} + exact program or exchange rounds ...")
     oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
-    cref = convex_reference(X, y, lam, grid, rounds=rounds, solver=solver, sup_oracle=oracle, progress=say)
-    info = {"J_grid": cref.J_grid, "J_lower": cref.J_lower, "stages": cref.history, "wall_s": cref.wall_s,
-            "grid": grid.describe(), "grid_size": grid.size, "solver": cref.solver,
-            "oracle_grid": bool(getattr(grid, "oracle", False))}
-    return cref.measure, cref.J, cref.J_lower, info
+    gt = ground_truth(X, y, lam, grid, mode=exact, rounds=rounds, solver=solver, sup_oracle=oracle,
+                      sup_budget=max(sup_budget, 30.0), progress=say)
+    info = {"J_grid": gt.J_grid, "J_lower": gt.J_lower, "stages": gt.history, "wall_s": gt.wall_s,
+            "grid": grid.describe(), "grid_size": grid.size, "solver": gt.solver,
+            "oracle_grid": bool(getattr(grid, "oracle", False)), "ground_truth": gt.ground_truth,
+            "ground_truth_reason": gt.reason, "uniqueness": gt.uniqueness}
+    return gt.measure, gt.J, gt.J_lower, info
 
 
 def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, penalty: str = "l1",
                  step: str = "norm", alpha: float | str = "auto", seed: int = 0, max_iter: int = 1_000_000,
                  gap_target: float = 1e-4, ftol: float = 1e-9, check_every: int = 1000,
                  ref=None, lasso_solver: str = "FAST", refine_rounds: int = 6, certify: bool = True,
-                 sup_budget: float = 20.0, tol: Tolerances | None = None, callback=None, progress=None) -> dict:
+                 sup_budget: float = 20.0, tol: Tolerances | None = None, callback=None, progress=None,
+                 exact: str = "auto") -> dict:
     """Convex ground truth, then Algorithm 1, then :func:`compare_measures`.
 
-    The convex reference is :func:`solvers.refine.convex_reference` on ``grid``
+    The convex reference is the exact finite program
+    (:func:`blasso.studies.ground_truth.ground_truth`, ``exact="auto"``: when
+    the number of activation patterns is within its budget; ``"exact"`` forces
+    it, ``"exchange"`` skips it); otherwise :func:`solvers.refine.convex_reference` on ``grid``
     (default: the ``auto`` grid of about ``grid_size`` directions); with
     ``certify`` its rounds also use :func:`sphere_sup_oracle` (rigorous sup of
     ``|eta_p|`` over the sphere, ``sup_budget`` seconds of branch and bound per
@@ -378,11 +387,11 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     say = as_progress(progress)
     if ref is None:
         ref_measure, J_ref, J_lower, convex_info = _convex_truth(
-            X, y, lam, grid, grid_size, lasso_solver, refine_rounds, certify, sup_budget, seed, say)
+            X, y, lam, grid, grid_size, lasso_solver, refine_rounds, certify, sup_budget, seed, say, exact)
     else:
         ref_measure, J_lower = ref, None
         J_ref = blasso_objective(ref, X, y, lam)
-        convex_info = {"given": True, "J_lower": None}
+        convex_info = {"given": True, "J_lower": None, "ground_truth": "given"}
     init = init_network(M, X.shape[1], seed)
     alpha_info = None
     if isinstance(alpha, str):
@@ -403,6 +412,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
                  "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1]),
                  "sign_flips": res.info["sign_flips"]}
     rep["convex"] = convex_info
+    rep["ground_truth"] = convex_info.get("ground_truth", "given")
     rep["gap_target"] = gap_target
     rep["_gd_result"] = res
     rep["_ref_measure"] = ref_measure

@@ -146,16 +146,20 @@ class LamStudy:
     lam_max: float | None = None
 
     def to_dict(self) -> dict:
-        return {"rows": self.rows, "slopes": self.slopes, "verdict": self.verdict, "reason": self.reason,
+        kinds = sorted({r.get("ground_truth", "exchange") for r in self.rows})
+        return {"ground_truth": kinds[0] if len(kinds) == 1 else "mixed",
+                "rows": self.rows, "slopes": self.slopes, "verdict": self.verdict, "reason": self.reason,
                 "m": self.m, "tolerances": self.tolerances, "conditions": self.conditions, "lam_max": self.lam_max}
 
 
 def _certified_optimum(X, y, lam, grid, rounds, sup_budget, seed, say):
-    from solvers.refine import convex_reference
-
+    """The ground truth (:func:`blasso.studies.ground_truth.ground_truth`): exact when affordable, else exchange."""
     from .compare import sphere_sup_oracle
+    from .ground_truth import ground_truth
+
     oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed)
-    return convex_reference(X, y, lam, grid, rounds=rounds, sup_oracle=oracle, progress=say)
+    return ground_truth(X, y, lam, grid, mode="auto", rounds=rounds, solver="FAST", sup_oracle=oracle,
+                        sup_budget=max(sup_budget, 30.0), check_unique=False, progress=say)
 
 
 def _errors(nu: Measure, teacher: Measure, match_angle: float, prune_rtol: float, merge_angle: float) -> dict:
@@ -259,7 +263,8 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         cr = _certified_optimum(X, y, lam, grid, rounds, sup_budget, seed, say)
         e = _errors(cr.measure, T, match_angle, prune_rtol, merge_angle)
         nu = e.pop("measure")
-        row = {"lam": float(lam), "J": float(cr.J), "J_lower": None if cr.J_lower is None else float(cr.J_lower), **e}
+        row = {"lam": float(lam), "J": float(cr.J), "J_lower": None if cr.J_lower is None else float(cr.J_lower),
+               "ground_truth": cr.ground_truth, **e}
         change = None if prev is None else flat_distance(nu, prev) / max(T.tv, 1e-300)
         row["change"] = change
         rows.append(row)
@@ -371,6 +376,7 @@ class GDRateStudy:
     lam: float
     M: int
     history: dict = field(default_factory=dict)
+    ground_truth: str = "exchange"
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -498,7 +504,7 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     stopped = len(J) > lag + 1 and J[-lag - 1] - J[-1] <= 1e-12 * abs(J[-1])
     common = dict(J_star=[J_lo, J_up], iterations=int(res.n_iter), J_final=J_final, gap_final=gap_final,
                   gap_final_rel=gap_rel, floor=floor, alpha=float(alpha), stop_reason=res.stop_reason,
-                  lam=lam, M=M, history={"iter": k.tolist(), "gap": gap.tolist()})
+                  lam=lam, M=M, history={"iter": k.tolist(), "gap": gap.tolist()}, ground_truth=cr.ground_truth)
     width = (J_up - J_lo) / max(abs(J_up), 1e-300)
     if gap_rel > stall_rtol and stopped:
         return GDRateStudy(verdict="stalled", reason=(
