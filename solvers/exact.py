@@ -533,7 +533,7 @@ def solve_exact(X, y, lam: float, *, config: ExactConfig | None = None, cells: C
         W = np.union1d(W, add)
     else:
         raise SolverError(f"exact program: column generation not converged in {cfg.max_rounds} rounds")
-    nu = _measure(atoms, d).sorted()
+    nu = _measure(atoms, d).merge(0.0).sorted()  # atoms of adjacent cells on a shared wall coincide
     J_up = blasso_objective(nu, X, y, lam)
     p = (y - nu.evaluate(X)) / lam
     t1 = time.perf_counter()

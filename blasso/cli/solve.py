@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from blasso.studies.solve import solve_on_grid
+from blasso.studies.solve import exact_solution, solve_on_grid
 from solvers import LASSO_SOLVERS
 
 from ._common import (SOLVER_POLICY, add_data_arguments, add_grid_arguments, build_grid, float_type,
-                      format_table, load_data, resolve_lam)
+                      format_table, int_type, load_data, resolve_lam)
 
 NAME = "solve"
 HELP = "solve the grid LASSO (discretised BLASSO) with CVXPY or the fast path"
@@ -23,6 +23,12 @@ def add_arguments(p) -> None:
                    help=f"grid LASSO solver ({SOLVER_POLICY})")
     p.add_argument("--allow-inaccurate", action="store_true",
                    help="report an 'optimal_inaccurate' solve (flagged) instead of failing")
+    p.add_argument("--exact", action="store_true",
+                   help="also solve the continuous problem exactly: the finite convex program over every "
+                        "activation pattern, verified by the rigorous sup (refused over --max-cells)")
+    p.add_argument("--max-cells", type=int_type(minimum=1), default=None,
+                   help="budget of --exact: most activation patterns (closed-form count, checked first; "
+                        "default 60000 for d = 2, 3 and 5000 for d >= 4)")
 
 
 def _notes(res, cov) -> list[str]:
@@ -57,9 +63,40 @@ def _print(out, grid, sol) -> None:
         out.print(f"... {len(nu) - 12} more atoms (see --json)")
 
 
+def _exact_figures(ex) -> dict:
+    u = ex.uniqueness or {}
+    return {"J_upper": ex.J_upper, "J_lower": ex.J_lower, "width": ex.width, "rel_width": ex.rel_width,
+            "n_atoms": len(ex.measure), "tv": ex.measure.tv, "n_cells": ex.cells["n_cells"],
+            "cells_closed_form": ex.cells["closed_form"], "cells_method": ex.cells["method"],
+            "rounds": len(ex.rounds), "polish": ex.polish, "sup": ex.sup, "unique": u.get("unique"),
+            "exactly_m": u.get("exactly_m"), "uniqueness": u, "timings": ex.timings, "solver": ex.solver}
+
+
+def _print_exact(out, ex, J_grid: float) -> None:
+    u = ex.uniqueness or {}
+    out.print(f"exact: {ex.cells['n_cells']} activation patterns ({ex.cells['method']}, closed form "
+              f"{ex.cells['closed_form']}), {len(ex.rounds)} column-generation rounds, {ex.timings['total_s']:.2f}s")
+    out.print(f"exact: J* in [{ex.J_lower:.12g}, {ex.J_upper:.12g}] (relative width {ex.rel_width:.1e}; "
+              f"sup |eta_p| <= {ex.sup['hi']:.12f}, {ex.sup['method']}); grid J - J* <= {J_grid - ex.J_lower:.3e}")
+    verdict = ("unique, exactly" if u.get("exactly_m") else "unique, at most" if u.get("unique") else
+               "uniqueness not proven:")
+    out.print(f"exact: nu* has {len(ex.measure)} atoms (TV {ex.measure.tv:.6g}); {verdict} "
+              + (f"{len(ex.measure)} atoms" if u.get("unique") else u.get("reason", "")))
+    rows = [[k, f"{ex.measure.c[k]:+.6f}", np.array2string(ex.measure.theta[k], precision=4)]
+            for k in range(min(len(ex.measure), 12))]
+    out.print(format_table(rows, ["#", "c", "theta"]))
+
+
 def run(args, out) -> dict:
     inst = load_data(args)
     lam = resolve_lam(args, inst)
+    if args.exact:  # refuse over the budget before any work
+        from solvers.exact import exact_affordable
+        ok, bound, budget = exact_affordable(inst.X, args.max_cells)
+        if not ok:
+            from blasso.validation import BlassoInputError
+            raise BlassoInputError(f"--exact refused: up to {bound:,} activation patterns (cells) for n = {inst.n}, "
+                                   f"d = {inst.d}, over the budget of {budget:,} (--max-cells)")
     grid = build_grid(args, inst)
     sol = solve_on_grid(inst, lam, grid, solver=args.solver, allow_inaccurate=args.allow_inaccurate,
                         progress=out.progress)
@@ -72,5 +109,14 @@ def run(args, out) -> dict:
                "solver": res.solver, "solve_wall_s": res.wall_s, "n_atoms": len(nu),
                "lam_max": res.info.get("lam_max"), "zero_reason": res.info.get("zero_reason"),
                "support": res.info.get("support"), "covering_radius_method": cov["method"]}
-    return {"figures": figures, "measures": {"solution": nu}, "solver_status": {"grid LASSO": res.status},
-            "solvers": [res.solver], "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}
+    measures, status, solvers = {"solution": nu}, {"grid LASSO": res.status}, [res.solver]
+    if args.exact:
+        ex = exact_solution(inst, lam, max_cells=args.max_cells, progress=out.progress)
+        _print_exact(out, ex, res.objective)
+        figures["ground_truth"] = "exact"
+        figures["exact"] = _exact_figures(ex)
+        measures["exact"] = ex.measure
+        status["exact program"] = ex.info.get("status", "optimal")
+        solvers.append(f"exact ({ex.solver})")
+    return {"figures": figures, "measures": measures, "solver_status": status,
+            "solvers": solvers, "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}

@@ -6,7 +6,7 @@ from ..instance import Instance
 from ..progress import as_progress
 from ..sphere import Grid, covering_radius
 
-__all__ = ["solve_on_grid"]
+__all__ = ["solve_on_grid", "exact_solution"]
 
 
 def solve_on_grid(inst: Instance, lam: float, grid: Grid, *, solver: str = "AUTO", allow_inaccurate: bool = False,
@@ -44,3 +44,26 @@ def solve_on_grid(inst: Instance, lam: float, grid: Grid, *, solver: str = "AUTO
     say(f"{res.solver} status {res.status} in {res.wall_s:.2f}s; covering radius from {n_probe} probes ...")
     cov = covering_radius(grid.theta, n_probe=n_probe, rng=0)
     return {"result": res, "measure": res.measure().sorted(), "covering": cov, "solver": name}
+
+
+def exact_solution(inst: Instance, lam: float, *, max_cells: int | None = None, sup_budget: float = 60.0,
+                   progress=None):
+    """The continuous optimum by the exact finite program (:func:`solvers.exact.solve_exact`).
+
+    Refused with ``BlassoInputError`` (before any work) when the closed-form
+    number of activation patterns exceeds the budget.
+
+    Returns
+    -------
+    solvers.exact.ExactResult
+    """
+    from solvers.exact import ExactConfig, exact_affordable, solve_exact
+
+    ok, bound, budget = exact_affordable(inst.X, max_cells)
+    if not ok:
+        from ..validation import BlassoInputError
+        raise BlassoInputError(f"--exact refused: up to {bound:,} activation patterns (cells) for n = {inst.n}, "
+                               f"d = {inst.d}, over the budget of {budget:,} (raise --max-cells, or use the grid / "
+                               "exchange rounds)")
+    return solve_exact(inst.X, inst.y, lam, config=ExactConfig(max_cells=budget, sup_budget=sup_budget),
+                       progress=progress)
