@@ -1,0 +1,23 @@
+"""The related teacher-student systems of the seeds, as solvers (plain NumPy gradient descent).
+
+Modules
+-------
+tensor_init
+    Seed 001 (Zhang, Yu, Wang, Gu 2019): the moment (tensor) initialization of
+    Zhong et al. 2017 followed by GD on ``y = sum_j relu(<w*_j, x>) + noise``.
+mild_overparam
+    Seed 003 (Zhou, Ge, Jin 2021): a student with ``m + k`` units started in the
+    local region; per-unit outcome and a bisection of the region's radius.
+abs_teacher
+    Seed 004 (Li, Ma, Zhang 2020): the ``a^T |W* x|`` teacher learned by
+    over-parameterized GD, against kernel ridge regression.
+kernels
+    Arc-cosine kernels of degree 0 and 1, the two-layer ReLU NTK and the
+    random-ReLU-feature kernel; kernel ridge regression with cross-validated
+    ridge (scikit-learn, the ``baselines`` extra).
+
+Each module docstring states what was reconstructed from which paper and
+which details are our choices.  Inputs are raw standard Gaussian vectors;
+:mod:`blasso.studies.baselines` rescales them into the unit ball to compare
+with the convex optimum.
+"""
