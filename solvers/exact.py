@@ -381,51 +381,56 @@ def _repair_atoms(X, y, lam, cells: Cells, atoms: list, duals: np.ndarray, tol: 
 
     n = X.shape[0]
     p = (y - _measure(atoms, X.shape[1]).evaluate(X)) / lam
-    have = {(c, s) for c, s, _ in atoms}
-    extra = []
+    have = {(c, s): i for i, (c, s, _) in enumerate(atoms)}
+    atoms, extra = list(atoms), []
     for k, j in zip(*np.nonzero(duals > 1.0 + tol)):
         s = 1.0 if j == 0 else -1.0
-        if (int(k), s) in have:
-            continue
         v = s * (cells.patterns[k] * p) @ X / n
         pr = project_onto_cell(v, X, cells.patterns[k], walls=cells.walls[k])
-        if pr.theta is not None:
-            extra.append((int(k), s, 1e-4 * top * pr.theta))
+        if pr.theta is None:
+            continue
+        push = 1e-4 * top * pr.theta
+        i = have.get((int(k), s))
+        if i is None:
+            extra.append((int(k), s, push))
+        else:  # the atom is there but stuck on a wall: push it towards the cell's maximiser
+            atoms[i] = (atoms[i][0], s, atoms[i][2] + push)
     return atoms + extra
 
 
 def _polish_and_repair(X, y, lam, cells: Cells, raw: list, raw_duals: np.ndarray, cand: list, tol: float,
                        repairs: int = 3):
-    """Polish ``cand`` (kept when J does not rise); while some cell's dual exceeds ``1 + tol``, add a
-    small atom at its maximiser and polish again (kept when J falls).
+    """Polish ``cand``; while some cell's dual exceeds ``1 + tol``, add (or push) a small atom at its
+    maximiser and polish again.  Every candidate is scored by the width of its bracket
+    ``J(nu) - D(p / max(1, max dual))`` (the exact cell duals); the narrowest is kept (``raw`` included).
 
-    Returns the atoms (polished, or ``raw``), their duals and the polish report.
+    Returns the atoms, their duals and the polish report.
     """
     d = X.shape[1]
 
-    def J(at):
-        return blasso_objective(_measure(at, d), X, y, lam)
+    def scored(at):
+        nu = _measure(at, d)
+        p = (y - nu.evaluate(X)) / lam
+        dl = cell_duals(p, X, cells)
+        return blasso_objective(nu, X, y, lam) - dual_objective(p / max(1.0, float(dl.max())), y, lam), dl
 
-    best, best_duals, best_J = raw, raw_duals, J(raw)
+    best = raw
+    best_w, best_duals = scored(raw)
     top = max(np.linalg.norm(v) for _, _, v in raw)
-    out, pol = polish_atoms(X, y, lam, cells, cand)
-    if pol["polished"]:
-        Jo = J(out)
-        if Jo <= best_J * (1 + 1e-15):
-            best, best_J = out, Jo
-            best_duals = cell_duals((y - _measure(out, d).evaluate(X)) / lam, X, cells)
-            pol = {**pol, "repairs": 0}
-        else:
-            pol = {"polished": False, "reason": "the polish raised J"}
-    for rep in range(repairs):
-        if best_duals.max() <= 1.0 + tol:
+    pol = {"polished": False, "reason": "the polish did not narrow the bracket"}
+    atoms = cand
+    for rep in range(repairs + 1):
+        out, info = polish_atoms(X, y, lam, cells, atoms)
+        if not info["polished"]:
+            if rep == 0:
+                pol = info
             break
-        out, info = polish_atoms(X, y, lam, cells, _repair_atoms(X, y, lam, cells, best, best_duals, tol, top))
-        if not info["polished"] or not J(out) < best_J:
+        w, dl = scored(out)
+        if w < best_w:
+            best, best_w, best_duals, pol = out, w, dl, {**info, "repairs": rep}
+        if dl.max() <= 1.0 + tol:
             break
-        best, best_J = out, J(out)
-        best_duals = cell_duals((y - _measure(out, d).evaluate(X)) / lam, X, cells)
-        pol = {**info, "repairs": rep + 1}
+        atoms = _repair_atoms(X, y, lam, cells, out, dl, tol, top)
     return best, best_duals, pol
 
 
