@@ -148,9 +148,11 @@ def _report(args, out) -> dict:
     for f in s["files"]:
         out.wrote("report", f)
     table = [[c["task"], ",".join(f"{k}={v}" for k, v in c["facet"].items()) or "-", c[args.x], c[args.y],
-              c["seeds"], c["successes"], "-" if c["fraction"] is None else f"{c['fraction']:.2f}", c["failed"]]
+              c["seeds"], c["successes"], "-" if c["fraction"] is None else f"{c['fraction']:.2f}", c["failed"],
+              " ".join(f"{k}:{v}" for k, v in sorted(c["verdicts"].items())) or "-"]
              for c in s["cells"]]
-    out.print(format_table(table, ["task", "facet", args.x, args.y, "seeds", "successes", "fraction", "failed"]))
+    out.print(format_table(table, ["task", "facet", args.x, args.y, "seeds", "successes", "fraction", "failed",
+                                   "verdicts"]))
     for p in s["population"]:
         if p.get("far_margin") is not None:
             out.print(f"population {p['teacher']} m={p['m']} d={p['d']}: {p['verdict']}, far-field margin "

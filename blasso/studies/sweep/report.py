@@ -6,7 +6,9 @@
 * :func:`phase_cells` -- per task kind, per value of the other varying axes
   (a *facet*), per cell ``(x, y)``: ``seeds`` (done tasks), ``successes``
   (the kind's success figure, :data:`.tasks.SUCCESS`, true), ``failed`` (not
-  counted in the fraction), ``fraction = successes / seeds``.
+  counted in the fraction), ``fraction = successes / seeds``, ``verdicts`` (counts of
+  the tasks' ``verdict`` figure, e.g. how many of the uncertified seeds are
+  ``fails`` and how many ``inconclusive``).
 * :func:`margin_curves` -- certify tasks: median ``margin`` and median
   far-field margin over the seeds, against n, per (teacher, m, d, facet).
 * :func:`population_margins` -- the population (n -> infinity) pre-certificate
@@ -104,10 +106,12 @@ def phase_cells(flat: list, *, x: str = "n", y: str = "m") -> list:
             facet = tuple((a, r.get(a)) for a in facet_axes)
             c = cells.setdefault((kind, facet, r.get(x), r.get(y)), {
                 "task": kind, "figure": figure, "facet": dict(facet), x: r.get(x), y: r.get(y),
-                "x_axis": x, "y_axis": y, "seeds": 0, "successes": 0, "failed": 0, "pending": 0})
+                "x_axis": x, "y_axis": y, "seeds": 0, "successes": 0, "failed": 0, "pending": 0, "verdicts": {}})
             if r["status"] == "done":
                 c["seeds"] += 1
                 c["successes"] += bool(r.get(figure))
+                if isinstance(r.get("verdict"), str):
+                    c["verdicts"][r["verdict"]] = c["verdicts"].get(r["verdict"], 0) + 1
             else:
                 c[r["status"]] += 1
     out = sorted(cells.values(), key=lambda c: (c["task"], str(c["facet"]), _sort_key(c[x]), _sort_key(c[y])))
@@ -201,6 +205,8 @@ def _heatmap(plt, cells: list, path: Path) -> None:
             F[i, j] = c["fraction"]
         label = "-" if c["fraction"] is None else f"{c['fraction']:.2f}"
         extra = f"\n{c['seeds']} seeds" + (f"\n{c['failed']} failed" if c["failed"] else "")
+        if c["verdicts"].get("inconclusive"):
+            extra += f"\n{c['verdicts']['inconclusive']} inconcl."
         ax.text(j, i, label + extra, ha="center", va="center", fontsize=7,
                 color="white" if c["fraction"] is not None and c["fraction"] < 0.5 else "black")
     im = ax.imshow(F, origin="lower", cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
