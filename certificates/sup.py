@@ -18,7 +18,12 @@
     arrangement.  On the circle the 2n breakpoints ``+-x_i^perp`` split it into
     arcs where ``eta = <theta, v_arc>``; on S^2 the max is at an interior
     critical point ``+-v_C/|v_C|`` of a cell or on a great circle ``x_i^perp``
-    (a d = 2 problem).  Samples are first grouped by hyperplane (rows equal up
+    (a d = 2 problem).  Each circle is scanned in O(n log n) (cell vectors of
+    its arcs by a cumulative sum of the flips), and a cell's interior
+    critical point is tested (in batches) only when ``|v_C|`` exceeds the
+    best value on the circles and it lies on the right side of the arc's three
+    walls and of a fixed subset of 64 rows (necessary conditions); the full
+    membership test uses ``v_C`` recomputed from the pattern.  Samples are first grouped by hyperplane (rows equal up
     to an exact power of two and sign share one; their bits on a circle are set
     from the sign relation, not from a rounded zero projection).  The method is
     exact for arrangements in *general position after grouping*: it checks
@@ -163,9 +168,14 @@ def enumeration_error(n: int, d: int, L: float, sin_min: float) -> float:
     ``O(d u)``: ``L`` times that angle) and point evaluations at computed
     breakpoints.  A breakpoint of circle ``i`` from sample ``j`` is off by at
     most ``~8 u / sin angle(x_i, x_j)`` radians, so its value by ``L`` times
-    that.  The sum, with factors of 2 to spare, is returned.
+    that.  On S^2 the arcs' cell vectors are a cumulative sum along the
+    circle: the first arc's ``n`` terms plus two flips per sample, at most
+    ``3 n`` terms of total magnitude ``3 L``, off by ``gamma_{3n} 3 L``; the
+    ``16 gamma_{3 n + 8}`` term covers it twice.  The sum, with factors of 2
+    to spare, is returned.
     """
-    return L * (8.0 * gamma(n + d + 8) + 64.0 * U / max(sin_min, 1e-300) + 64.0 * d * U)
+    return L * (8.0 * gamma(n + d + 8) + 16.0 * gamma(3 * n + 8) + 64.0 * U / max(sin_min, 1e-300)
+                + 64.0 * d * U)
 
 
 class _Deadline:
@@ -547,56 +557,198 @@ def _plane_basis(x: np.ndarray) -> np.ndarray:
     return Q[:, 1:3]
 
 
-def _exact_sphere3(sc: Scaled, keys: set, dl: _Deadline):
+def _circle_arcs(p, X, E, members, rel, arc_min, Ex):
+    """The arcs of the great circle ``x_i^perp`` (basis ``E``) in O(n log n): sorted breakpoints and cumulative cell vectors.
+
+    Moving along ``E (cos t, sin t)`` row ``j`` (not parallel to the circle's
+    normal) turns on at ``phi_j - pi/2`` and off at ``phi_j + pi/2``; the
+    pattern of the first arc is evaluated at its midpoint (the circle's own
+    rows set from their sign relation, "off" side), the others by applying
+    the flips in order, so the cell vectors are ``V_0`` plus a cumulative sum
+    of ``+-p_j x_j / n`` (allowance in :func:`enumeration_error`).  The
+    Hamming distance to each excluded pattern is tracked the same way.
+
+    Returns None when two breakpoints are closer than ``arc_min``, else a dict
+    with ``b`` (starts), ``length``, ``mid``, ``V`` (off-side cell vectors,
+    (B, 3)), ``D`` (on side minus off side), ``ex_off`` / ``ex_on`` (the arc's
+    side is an excluded cell).
+    """
+    n = X.shape[0]
+    Xp = X @ E
+    Xp[members] = 0.0  # exactly parallel to the circle's normal: no breakpoint
+    nr = np.linalg.norm(Xp, axis=1)
+    use = np.flatnonzero(nr > 0)
+    phi = np.arctan2(Xp[use, 1], Xp[use, 0])
+    t_on = np.mod(phi - np.pi / 2, _TWO_PI)
+    t_off = np.mod(phi + np.pi / 2, _TWO_PI)
+    b = np.unique(np.concatenate([t_off, t_on]))
+    if b.size == 0:
+        b = np.array([0.0, np.pi])
+    ends = np.append(b[1:], b[0] + _TWO_PI)
+    length = ends - b
+    if b.size > 1 and np.min(length) < arc_min:
+        return None
+    mid = 0.5 * (b + ends)
+    pat0 = (X @ (E @ np.array([np.cos(mid[0]), np.sin(mid[0])]))) > 0
+    pat0[members] = rel < 0
+    V0 = (pat0 * p) @ X / n
+    k_on = np.searchsorted(b, t_on)
+    k_off = np.searchsorted(b, t_off)
+    B = b.size
+    ev_k = np.concatenate([k_on, k_off])
+    ev_j = np.concatenate([use, use])
+    ev_s = np.concatenate([np.ones(use.size), -np.ones(use.size)])
+    # one row flipping at each breakpoint, and its side on the arc that starts / ends there
+    j_at = np.zeros(B, dtype=np.int64)
+    s_at = np.zeros(B)
+    j_at[ev_k] = ev_j
+    s_at[ev_k] = ev_s  # +1: on after b[k] (so on in arc k, off in arc k - 1)
+    walls = (j_at, s_at, np.roll(j_at, -1), -np.roll(s_at, -1))
+    live = ev_k >= 1  # flips at b[0] are already in the first arc's pattern
+    ev_k, ev_j, ev_s = ev_k[live], ev_j[live], ev_s[live]
+    delta = np.zeros((B, 3))
+    w = ev_s * p[ev_j] / n
+    for a in range(3):
+        delta[:, a] = np.bincount(ev_k, weights=w * X[ev_j, a], minlength=B)
+    V = V0[None] + np.cumsum(delta, axis=0)
+    on0 = _on(pat0[None], members, rel)[0]  # the "on" side: the circle's own rows from their sign relation
+    on_bits = on0[members]
+    D = ((on0.astype(float) - pat0.astype(float)) * p) @ X / n
+    ex_off = np.zeros(B, dtype=bool)
+    ex_on = np.zeros(B, dtype=bool)
+    for e in Ex:
+        d0 = int(np.count_nonzero(pat0 != e))
+        step = np.where(e[ev_j] == (ev_s > 0), -1, 1)  # a flip towards e's bit lowers the distance
+        dist = d0 + np.cumsum(np.bincount(ev_k, weights=step, minlength=B))
+        off_m = np.count_nonzero((rel < 0) != e[members])
+        on_m = np.count_nonzero(on_bits != e[members])
+        ex_off |= dist == 0
+        ex_on |= dist - off_m + on_m == 0
+    return {"b": b, "length": length, "mid": mid, "V": V, "D": D, "ex_off": ex_off, "ex_on": ex_on,
+            "walls": walls}
+
+
+def _arc_pattern(X, E, t, members, rel, on_side: bool) -> np.ndarray:
+    pat = (X @ (E @ np.array([np.cos(t), np.sin(t)]))) > 0
+    pat[members] = rel > 0 if on_side else rel < 0
+    return pat
+
+
+def _exact_sphere3(sc: Scaled, keys: set, dl: _Deadline, Ex: np.ndarray | None = None):
+    """Exact sup over S^2: every great circle scanned in O(n log n), then the cells' interior critical points.
+
+    On a cell ``C`` the interior critical point ``+-v_C / |v_C|`` has value
+    ``|v_C|``; only cells with ``|v_C|`` above the best value on all the
+    circles can raise the sup, and only those are tested for membership
+    (pattern recomputed at the arc's midpoint, ``v_C`` recomputed directly).
+    """
     p, X = sc.ps, sc.Xs
+    n = sc.n
     rep, group, rel, sin_min, info = _grouped(X)
     if info["degenerate"]:
         return None, None, info
+    if Ex is None:
+        Ex = np.zeros((0, n), dtype=bool)
     arc_min = max(1e-11, 1e3 * U / sin_min)
     best, arg = -np.inf, None
-    seen: set = set()
-    n_cells = 0
+    cand = []  # arrays (|v|, circle, side, arc midpoint, sign) per circle and side
+    n_arcs = 0
     xn = np.linalg.norm(X, axis=1)
+    bases = {}
     for gi, i in enumerate(rep):
         if dl.over():
             return None, None, {**info, "degenerate": False, "degenerate_reason": "time budget spent",
                                 "circles_done": gi}
         members = np.flatnonzero(group == gi)
         E = _plane_basis(X[i])
-        b_i, a_i, pats, deg = _circle_scan(p, X, E, keys, members, rel[members], arc_min)
-        if deg:
+        r = _circle_arcs(p, X, E, members, rel[members], arc_min, Ex)
+        if r is None:
             return None, None, {**info, "degenerate": True, "degenerate_reason":
                                 f"two breakpoints on a circle closer than {arc_min:.1e} rad (three or more "
                                 "hyperplanes through a point, or near it)"}
-        if b_i > best:
-            best, arg = b_i, a_i
-        both = np.concatenate([pats, _on(pats, members, rel[members])])
-        packed = np.packbits(both, axis=1)
-        new = []
-        for k in range(both.shape[0]):
-            key = packed[k].tobytes()
-            if key not in seen:
-                seen.add(key)
-                if key not in keys:
-                    new.append(k)
-        if not new:
+        bases[gi] = (E, members)
+        b, length, V = r["b"], r["length"], r["V"]
+        n_arcs += b.size
+        keep = ~(r["ex_off"] & r["ex_on"])
+        if not keep.any():
             continue
-        P = both[new]
-        n_cells += P.shape[0]
-        V = cell_vector(p, X, P)
-        vn = np.linalg.norm(V, axis=1)
-        ok = vn > 0
-        P, V, vn = P[ok], V[ok], vn[ok]
-        S = np.where(P, 1.0, -1.0)
-        tol = 1e-12 * xn
-        for sgn in (1.0, -1.0):
-            T = sgn * V / vn[:, None]
-            member = np.all(S * (T @ X.T) >= -tol, axis=1)  # loose: extra candidates only raise hi
+        W = V @ E  # in-plane coordinates: eta(E u) = <u, E^T v>
+        wn = np.linalg.norm(W, axis=1)
+        ang = np.arctan2(W[:, 1], W[:, 0])
+        kk = np.flatnonzero(keep)
+        for sgn in (0.0, np.pi):
+            rel_ang = np.mod(ang[kk] + sgn - b[kk], _TWO_PI)
+            inside = (rel_ang <= length[kk] + 1e-12) | (rel_ang >= _TWO_PI - 1e-12)
+            if inside.any():
+                j = int(np.argmax(np.where(inside, wn[kk], -np.inf)))
+                if wn[kk[j]] > best:
+                    t = ang[kk[j]] + sgn
+                    best, arg = float(wn[kk[j]]), E @ np.array([np.cos(t), np.sin(t)])
+        vk = np.flatnonzero(keep | np.roll(keep, 1))  # breakpoints next to a kept arc
+        ev = np.abs(np.einsum("kd,kd->k", W[vk], np.column_stack([np.cos(b[vk]), np.sin(b[vk])])))
+        j = int(np.argmax(ev))
+        if ev[j] > best:
+            best, arg = float(ev[j]), E @ np.array([np.cos(b[vk[j]]), np.sin(b[vk[j]])])
+        js, ss, je, se = r["walls"]
+        xi = X[i] / np.linalg.norm(X[i])
+        for side, Vs, ex in ((False, V, r["ex_off"]), (True, V + r["D"][None], r["ex_on"])):
+            vn = np.linalg.norm(Vs, axis=1)
+            hit = np.flatnonzero(~ex & (vn > best))
+            if not hit.size:
+                continue
+            for sg in (1.0, -1.0):
+                T = sg * Vs[hit] / vn[hit, None]
+                # necessary for T inside the cell: the right side of this circle and of the arc's end walls
+                ok = ((T @ xi) * (1.0 if side else -1.0) >= -1e-9)
+                ok &= ss[hit] * np.einsum("kd,kd->k", T, X[js[hit]]) >= -1e-9 * xn[js[hit]]
+                ok &= se[hit] * np.einsum("kd,kd->k", T, X[je[hit]]) >= -1e-9 * xn[je[hit]]
+                h = hit[ok]
+                cand.append((vn[h], np.full(h.size, gi), np.full(h.size, side), r["mid"][h], np.full(h.size, sg),
+                             T[ok]))
+    # interior critical points of the cells that could beat the circles, best first, in batches
+    tested = 0
+    if cand:
+        vn_c, gi_c, side_c, t_c, sg_c, T_c = (np.concatenate(a) for a in zip(*cand))
+        probe = np.arange(0, n, max(1, n // 64))
+        order = np.argsort(-vn_c)
+        order = order[vn_c[order] > best]
+        tol_x = 1e-12 * xn
+        for a0 in range(0, order.size, 1024):
+            o = order[a0:a0 + 1024]
+            if vn_c[o[0]] <= best * (1 - 1e-9):
+                break
+            Tm = np.einsum("kij,kj->ki", np.stack([bases[g][0] for g in gi_c[o]]),
+                           np.column_stack([np.cos(t_c[o]), np.sin(t_c[o])]))
+            # screen on a fixed subset of rows (a wrong sign there rules the candidate out), then on all rows
+            Xq = X[probe]
+            Ps = (Tm @ Xq.T) > 0
+            Ps = np.where(group[probe][None, :] == gi_c[o][:, None],
+                          np.where(side_c[o][:, None], rel[probe][None, :] > 0, rel[probe][None, :] < 0), Ps)
+            keep_c = np.all(np.where(Ps, 1.0, -1.0) * (T_c[o] @ Xq.T) >= -1e-9 * xn[probe][None], axis=1)
+            o, Tm = o[keep_c], Tm[keep_c]
+            if not o.size:
+                continue
+            tested += o.size
+            P = (Tm @ X.T) > 0
+            P = np.where(group[None, :] == gi_c[o][:, None], rel[None, :] < 0, P)  # "off" side
+            for g in np.unique(gi_c[o][side_c[o]]):
+                rows = np.flatnonzero(side_c[o] & (gi_c[o] == g))
+                mem = bases[g][1]
+                P[rows] = _on(P[rows], mem, rel[mem])
+            if Ex.shape[0]:
+                excl = np.any(np.all(P[:, None, :] == Ex[None], axis=2), axis=1)
+            else:
+                excl = np.zeros(o.size, dtype=bool)
+            Vd = (P * p) @ X / n
+            vd = np.linalg.norm(Vd, axis=1)
+            T = sg_c[o][:, None] * Vd / np.where(vd > 0, vd, 1.0)[:, None]
+            S = np.where(P, 1.0, -1.0)
+            member = np.all(S * (T @ X.T) >= -tol_x[None], axis=1) & ~excl & (vd > 0)  # loose: only raises hi
             if member.any():
-                j = int(np.argmax(np.where(member, vn, -np.inf)))
-                if vn[j] > best:
-                    best, arg = float(vn[j]), T[j]
-    info.update({"degenerate": False, "n_cells": n_cells})
+                j = int(np.argmax(np.where(member, vd, -np.inf)))
+                if vd[j] > best:
+                    best, arg = float(vd[j]), T[j]
+    info.update({"degenerate": False, "n_arcs": n_arcs, "cells_tested": tested, "n_cells": n_arcs})
     return (best, arg, info), enumeration_error(sc.n, 3, _lip(sc), sin_min), info
 
 
@@ -610,7 +762,8 @@ def sup_exact_sphere3(p, X, *, exclude_patterns=None, time_budget: float = np.in
     p, X = _validated(p, X, 3, "sup_exact_sphere3")
     dl = _Deadline(time_budget)
     sc = exact_scaling(p, X)
-    return _exact_bracket(sc, _exact_sphere3(sc, _as_keys(exclude_patterns, sc.keep), dl), "exact-sphere3", dl)
+    return _exact_bracket(sc, _exact_sphere3(sc, _as_keys(exclude_patterns, sc.keep), dl, _as_patterns(exclude_patterns)),
+                          "exact-sphere3", dl)
 
 
 # ------------------------------------------------------- branch and bound, any d
@@ -862,7 +1015,7 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
     t_ascent = time.perf_counter() - dl.t0
     info = {"ascent_s": t_ascent, "ascent_points": int(len(cand))}
     if method in ("auto", "exact") and d in (2, 3):
-        out = (_exact_circle if d == 2 else _exact_sphere3)(sc, keys, dl)
+        out = _exact_circle(sc, keys, dl) if d == 2 else _exact_sphere3(sc, keys, dl, E)
         name = "exact-circle" if d == 2 else "exact-sphere3"
         if out[0] is not None or method == "exact":
             res = _exact_bracket(sc, out, name, dl)
