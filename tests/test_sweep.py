@@ -307,6 +307,9 @@ def test_status_and_export_commands(serial_store, tmp_path):
     ["sweep", "status", "--store", "/nonexistent/none.sqlite"],
     ["sweep", "export", "--store", "x.sqlite"],
     ["sweep", "run", "spec.toml", "--store", "x.sqlite", "--workers", "2", "--dask-local", "2"],
+    ["sweep", "run", "spec.toml", "--store", "spec.toml"],
+    ["sweep", "status", "spec.toml", "--store", "x.sqlite"],
+    ["sweep", "export", "--store", "x.sqlite", "--csv", "/dev/null", "--force"],      # never replace a device
 ])
 def test_bad_command_lines_exit_2(argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

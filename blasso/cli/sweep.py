@@ -65,7 +65,10 @@ def _check(args) -> None:
 def outputs(args) -> list:
     _check(args)
     if args.action == "export":
-        return [OutputSpec("--csv", Path(args.csv))]
+        csv = Path(args.csv)
+        if csv.exists() and not csv.is_file():       # a device or a pipe: an atomic rename would replace it
+            raise BlassoInputError(f"--csv {args.csv!r} is not a regular file; give a file name")
+        return [OutputSpec("--csv", csv)]
     if args.action == "report":
         from blasso.studies.sweep import Store
         from blasso.studies.sweep.report import report_files

@@ -190,12 +190,12 @@ def _axis_values(block: dict, where: str) -> dict:
     for k in ("n", "m", "d", "M"):
         if k in block:
             vals[k] = [check_positive_int(v, name=k, minimum=2 if k == "d" else 1) for v in _as_list(block[k], k)]
-    vals["teacher"] = [check_choice(t, TEACHERS, name="teacher") for t in _as_list(block.get("teacher", "paper"), "teacher")]
-    vals["inputs"] = [check_choice(t, INPUTS, name="inputs") for t in _as_list(block.get("inputs", "sphere"), "inputs")]
-    vals["basis"] = [check_choice(t, ("random", "canonical"), name="basis")
-                     for t in _as_list(block.get("basis", "random"), "basis")]
-    vals["noise"] = [check_nonneg(v, "noise") for v in _as_list(block.get("noise", 0.0), "noise")]
-    vals["lam"] = [check_lam(v, allow_zero=True) for v in _as_list(block.get("lam", 0.0), "lam")]
+    axis = {k: _as_list(block.get(k, v), k) for k, v in DEFAULTS.items()}
+    vals["teacher"] = [check_choice(t, TEACHERS, name="teacher") for t in axis["teacher"]]
+    vals["inputs"] = [check_choice(t, INPUTS, name="inputs") for t in axis["inputs"]]
+    vals["basis"] = [check_choice(t, ("random", "canonical"), name="basis") for t in axis["basis"]]
+    vals["noise"] = [check_nonneg(v, "noise") for v in axis["noise"]]
+    vals["lam"] = [check_lam(v, allow_zero=True) for v in axis["lam"]]
     for k, v in vals.items():
         if len(set(v)) != len(v):
             raise BlassoInputError(f"axis {k} in {where} repeats a value: {v}")
