@@ -331,6 +331,16 @@ def test_slurm_job_script_without_slurm():
     assert sys.executable in script
 
 
+def test_max_memory_refuses_a_task_before_it_allocates(tmp_path):
+    spec = parse_spec('[sweep]\ntask = "certify"\n[grid]\nn = 20\nm = 1\nd = 2\n[options]\nmax_memory = "1K"\n')
+    assert spec.tasks[0].key == parse_spec('[sweep]\ntask = "certify"\n[grid]\nn = 20\nm = 1\nd = 2\n').tasks[0].key
+    with Store(tmp_path / "mem.sqlite") as st:
+        run_sweep(spec, st, SerialExecutor())
+        (row,) = st.rows()
+    # the instance needs 8 * (3 n d + 3 d^2 + m d + 2 n) = 1392 bytes > 1 KiB
+    assert row["status"] == "failed" and "BlassoInputError" in row["error"] and "1.4 KiB" in row["error"]
+
+
 def test_a_second_coordinator_is_refused(tmp_path):
     spec = parse_spec('[sweep]\ntask = "certify"\n[grid]\nn = 20\nm = 1\nd = 2\n')
     with Store(tmp_path / "s.sqlite") as first, first.coordinator():

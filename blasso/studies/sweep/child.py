@@ -32,8 +32,12 @@ def main() -> int:
     os.dup2(2, 1)                                   # prints of the task go to stderr
     try:
         params = json.loads(sys.stdin.read())
+        from blasso.memory import limits, parse_bytes
+
         from .tasks import run_kind
-        msg = {"ok": True, "result": run_kind(params)}
+        cap = params.get("options", {}).get("max_memory")
+        with limits(max_memory=None if cap is None else parse_bytes(cap)):
+            msg = {"ok": True, "result": run_kind(params)}
     except Exception as exc:                        # the task's failure is the message we store
         msg = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     out.write(json.dumps(msg, allow_nan=False))

@@ -25,7 +25,7 @@ __all__ = ["INSTANCE_AXES", "EXECUTION_OPTIONS", "canonical", "task_key", "data_
 INSTANCE_AXES = ("teacher", "n", "m", "d", "inputs", "noise", "basis", "seed")
 
 #: Options that change how a task runs, not what it computes (left out of the key).
-EXECUTION_OPTIONS = ("threads", "slack")
+EXECUTION_OPTIONS = ("threads", "slack", "max_memory")
 
 _MAX_SEED = 2**63 - 1
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from blasso.instance import INPUTS, TEACHERS, make_teacher
+from blasso.memory import parse_bytes
 from blasso.validation import (BlassoInputError, check_choice, check_lam, check_nonneg, check_positive,
                                check_positive_int, check_seed)
 
@@ -60,6 +61,7 @@ OPTIONS = {
     "time_budget": "wall seconds a task may take (default 60); over budget + slack it is killed: failed: timeout",
     "slack": "extra wall seconds before the kill, for start-up (default 10)",
     "threads": "BLAS threads per task (default 1)",
+    "max_memory": "memory a task may allocate, e.g. \"4G\" (refused before allocating: failed with the estimate)",
     "cert_budget": "seconds of the rigorous sup inside certify/assumptions (default 0.8 time_budget)",
     "grid_size": "base grid of the convex optimum (recover, gd; default 2000)",
     "rounds": "exchange rounds of the certified convex optimum (recover, gd; default 6)",
@@ -166,7 +168,10 @@ def _check_options(opts, where: str) -> dict:
         raise BlassoInputError(f"unknown option(s) {sorted(bad)} in {where}; known: {sorted(OPTIONS)}")
     out = {}
     for k, v in opts.items():
-        if k in _INT_OPTIONS:
+        if k == "max_memory":
+            parse_bytes(v)
+            out[k] = str(v)
+        elif k in _INT_OPTIONS:
             out[k] = check_positive_int(v, name=k, minimum=0 if k == "rounds" else 1)
         elif k == "slack":
             out[k] = check_nonneg(v, k)
