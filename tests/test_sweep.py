@@ -377,3 +377,16 @@ def test_recover_gd_and_assumptions_tasks():
     assert a["status_4.7"] == "holds" and a["status_3.2"] == "holds"      # unit inputs; orthonormal teacher
     assert a["status_4.6"] == "inconclusive"                                # no GD trace given
     assert a["all_hold"] == all(v == "holds" for k, v in a.items() if k.startswith("status_") and k != "status_4.6")
+
+
+def test_status_names_the_source_versions(serial_store, tmp_path):
+    from blasso.studies.sweep.keys import code_fingerprint
+    store = tmp_path / "old.sqlite"
+    store.write_bytes(Path(serial_store[0]).read_bytes())
+    con = sqlite3.connect(str(store))
+    with con:
+        con.execute("UPDATE tasks SET code = 'feedfacecafe' WHERE rowid = 1")
+    con.close()
+    with Store(store, create=False) as st:
+        s = sweep_status(st)
+    assert s["code_now"] == code_fingerprint() and s["code"] == sorted({"feedfacecafe", code_fingerprint()})

@@ -124,6 +124,10 @@ def _status(args, out) -> dict:
     mean = "-" if s["mean_task_s"] is None else f"{s['mean_task_s']:.2f} s"
     out.print(f"{s['total']} tasks: {_counts_line(s['counts'])} ({s['timeouts']} timeouts); mean task {mean}; "
               f"ETA {eta} at {s['workers_last_run']} worker(s); {s['runs']} run(s), {s['run_wall_s']:.1f} s wall")
+    other = [c for c in s["code"] if c != s["code_now"]]
+    if other:
+        out.info(f"warning: {len(other)} other source version(s) computed stored results ({', '.join(other)}; now "
+                 f"{s['code_now']}): the keys follow the version only, use a fresh store to recompute")
     return {"action": "status", "store": str(args.store), **s}
 
 

@@ -12,6 +12,7 @@ import time
 from blasso.progress import as_progress
 from blasso.validation import check_positive_int
 
+from .keys import code_fingerprint
 from .spec import SweepSpec
 from .store import Store
 
@@ -69,7 +70,9 @@ def sweep_status(store: Store) -> dict:
     """Counts by status, by task kind, the total wall time and an ETA for the pending tasks.
 
     The ETA is ``pending * mean wall time of the done tasks / workers of the last run``
-    (``None`` before any task finished).
+    (``None`` before any task finished).  ``code`` lists the source fingerprints the
+    stored results were computed with, ``code_now`` the current one: results of a
+    changed toolkit under the same version keep their keys, so say so.
     """
     counts = store.counts()
     rows = store.rows()
@@ -82,7 +85,8 @@ def sweep_status(store: Store) -> dict:
         by_kind.setdefault(r["task"], dict.fromkeys(counts, 0))[r["status"]] += 1
     timeouts = sum(1 for r in rows if r["status"] == "failed" and (r["error"] or "").startswith("timeout"))
     run_wall = sum((r["finished"] or r["started"]) - r["started"] for r in runs)
+    codes = sorted({r["code"] for r in rows if r["status"] != "pending" and r["code"]})
     return {"counts": counts, "total": sum(counts.values()), "by_task": by_kind, "timeouts": timeouts,
             "mean_task_s": mean, "task_s_total": sum(walls), "workers_last_run": workers,
             "eta_s": None if mean is None else counts["pending"] * mean / workers,
-            "runs": len(runs), "run_wall_s": run_wall}
+            "runs": len(runs), "run_wall_s": run_wall, "code": codes, "code_now": code_fingerprint()}

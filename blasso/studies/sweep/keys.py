@@ -14,12 +14,14 @@ point; a task gives the same result wherever and whenever it runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from pathlib import Path
 
 from blasso import __version__
 
-__all__ = ["INSTANCE_AXES", "EXECUTION_OPTIONS", "canonical", "task_key", "data_seed"]
+__all__ = ["INSTANCE_AXES", "EXECUTION_OPTIONS", "canonical", "task_key", "data_seed", "code_fingerprint"]
 
 #: The parameters that define the sample (and hence its seed).
 INSTANCE_AXES = ("teacher", "n", "m", "d", "inputs", "noise", "basis", "seed")
@@ -47,6 +49,22 @@ def task_key(params: dict, version: str = __version__) -> str:
     p = dict(params)
     p["options"] = {k: v for k, v in p.get("options", {}).items() if k not in EXECUTION_OPTIONS}
     return _digest(canonical({"params": p, "version": version}))[:32]
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """12 hex digits of SHA-256 over the toolkit's Python sources (blasso, solvers, certificates).
+
+    Not part of the key (the key follows the version, as the issue asks); stored with
+    each result so that ``sweep status`` can say when results come from different code.
+    """
+    root = Path(__file__).resolve().parents[3]
+    h = hashlib.sha256()
+    for pkg in ("blasso", "solvers", "certificates"):
+        for f in sorted((root / pkg).rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def data_seed(params: dict) -> int:

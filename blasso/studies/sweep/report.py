@@ -39,7 +39,7 @@ __all__ = ["flat_rows", "write_csv", "phase_cells", "margin_curves", "population
            "BASE_COLUMNS"]
 
 #: The first CSV columns (then the figures, sorted by name).
-BASE_COLUMNS = ("key",) + AXES + ("status", "error", "wall_s", "host", "attempts")
+BASE_COLUMNS = ("key",) + AXES + ("status", "error", "wall_s", "host", "attempts", "code")
 
 _ORTHONORMAL = {"paper": 1.0, "mixed-signs": None}
 
@@ -54,7 +54,7 @@ def flat_rows(rows: list) -> list:
     for r in rows:
         p = r["params"]
         flat = {"key": r["key"], **{a: p.get(a) for a in AXES}, "status": r["status"], "error": r["error"],
-                "wall_s": r["wall_s"], "host": r["host"], "attempts": r["attempts"]}
+                "wall_s": r["wall_s"], "host": r["host"], "attempts": r["attempts"], "code": r.get("code")}
         for k, v in (r["result"] or {}).items():
             if _scalar(v) and k not in flat:
                 flat[k] = v

@@ -65,7 +65,8 @@ def run_task(key: str, params: dict, registry=None) -> dict:
     -------
     dict
         ``key``, ``status`` (``done`` / ``failed``), ``result`` (dict or None),
-        ``error`` (str or None), ``wall_s``, ``host``.
+        ``error`` (str or None), ``wall_s``, ``host``, ``code`` (the worker's
+        :func:`.keys.code_fingerprint`).
     """
     budget, slack = timeout_of(params)
     t0 = time.perf_counter()
@@ -99,5 +100,7 @@ def run_task(key: str, params: dict, registry=None) -> dict:
 
 
 def _outcome(key, status, result, error, t0) -> dict:
+    from .keys import code_fingerprint
+
     return {"key": key, "status": status, "result": result, "error": error,
-            "wall_s": time.perf_counter() - t0, "host": socket.gethostname()}
+            "wall_s": time.perf_counter() - t0, "host": socket.gethostname(), "code": code_fingerprint()}

@@ -3,7 +3,7 @@
 Table ``tasks``: ``key`` (primary key: a task can never appear twice),
 ``task``, ``params`` (canonical JSON), ``status`` (``pending`` / ``done`` /
 ``failed``), ``error``, ``result`` (JSON), ``wall_s``, ``host``, ``attempts``,
-``updated`` (Unix time).  Table ``runs``: one row per ``sweep run`` (start,
+``updated`` (Unix time), ``code`` (fingerprint of the sources that computed it).  Table ``runs``: one row per ``sweep run`` (start,
 end, executor, workers, tasks done) for the total wall time and the ETA.
 Table ``meta``: the toolkit version that created the store.
 
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     wall_s REAL,
     host TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
-    updated REAL
+    updated REAL,
+    code TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
 CREATE TABLE IF NOT EXISTS runs (
@@ -74,6 +75,9 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(tasks)")}
+            if "code" not in cols:                       # a store from before the column
+                self.db.execute("ALTER TABLE tasks ADD COLUMN code TEXT")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('version', ?)", (__version__,))
         except sqlite3.DatabaseError as exc:
             raise BlassoInputError(f"--store {str(self.path)!r}: not a sweep store ({exc})") from None
@@ -120,9 +124,9 @@ class Store:
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("UPDATE tasks SET status = ?, error = ?, result = ?, wall_s = ?, host = ?, "
-                            "attempts = attempts + 1, updated = ? WHERE key = ?",
+                            "attempts = attempts + 1, updated = ?, code = ? WHERE key = ?",
                             (outcome["status"], outcome.get("error"), result, outcome.get("wall_s"),
-                             outcome.get("host"), time.time(), outcome["key"]))
+                             outcome.get("host"), time.time(), outcome.get("code"), outcome["key"]))
 
     def start_run(self, executor: str, workers: int, planned: int) -> int:
         cur = self.db.execute("INSERT INTO runs (started, executor, workers, planned) VALUES (?, ?, ?, ?)",
@@ -154,14 +158,14 @@ class Store:
         return [k for k in keys if status.get(k) in want]
 
     def rows(self) -> list:
-        """Every task as a dict: ``key, task, params, status, error, result, wall_s, host, attempts``."""
-        cur = self.db.execute("SELECT key, task, params, status, error, result, wall_s, host, attempts "
+        """Every task as a dict: ``key, task, params, status, error, result, wall_s, host, attempts, code``."""
+        cur = self.db.execute("SELECT key, task, params, status, error, result, wall_s, host, attempts, code "
                               "FROM tasks ORDER BY rowid")
         out = []
-        for key, task, params, status, error, result, wall, host, att in cur.fetchall():
+        for key, task, params, status, error, result, wall, host, att, code in cur.fetchall():
             out.append({"key": key, "task": task, "params": json.loads(params), "status": status, "error": error,
                         "result": None if result is None else json.loads(result), "wall_s": wall, "host": host,
-                        "attempts": att})
+                        "attempts": att, "code": code})
         return out
 
     def runs(self) -> list:
