@@ -324,7 +324,13 @@ def run_baseline(name: str, cfg: BaselineConfig, *, progress=None) -> dict:
     name = check_choice(name, BASELINES, name="baseline")
     if not isinstance(cfg, BaselineConfig):
         raise BlassoInputError(f"cfg must be a BaselineConfig; got {type(cfg).__name__}")
-    say = as_progress(progress)
+    from solvers.lasso_fast import _blas_threads
+
+    with _blas_threads(1):        # small dense products: one BLAS thread is faster on a shared machine
+        return _run(name, cfg, as_progress(progress))
+
+
+def _run(name: str, cfg: BaselineConfig, say) -> dict:
     data = _make_data(name, cfg)
     Xb, s = to_unit_ball(data.X)
     teacher_nu = Measure.from_network(data.teacher_a, s * data.teacher_W, merge_exact=False)

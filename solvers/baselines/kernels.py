@@ -52,7 +52,8 @@ def arccos1(X, Z) -> np.ndarray:
     """Degree-1 arc-cosine kernel ``||x|| ||z|| (sin phi + (pi - phi) cos phi) / (2 pi)``."""
     cos, _, den = _cos_and_norms(np.asarray(X, float), np.asarray(Z, float))
     phi = np.arccos(cos)
-    return den * (np.sqrt(np.maximum(1.0 - cos ** 2, 0.0)) + (np.pi - phi) * cos) / (2 * np.pi)
+    # >= 0 mathematically; near phi = pi the two terms cancel to a rounding residual of either sign
+    return np.maximum(den * (np.sqrt(np.maximum(1.0 - cos ** 2, 0.0)) + (np.pi - phi) * cos) / (2 * np.pi), 0.0)
 
 
 def rf_kernel(X, Z) -> np.ndarray:
@@ -84,7 +85,8 @@ class KernelFit:
         return self.model.predict(kernel_matrix(self.kind, Z, self.X))
 
 
-def kernel_ridge(kind: str, X, y, *, alphas=None, folds: int = 5, seed: int = 0) -> KernelFit:
+def kernel_ridge(kind: str, X, y, *, alphas=None, folds: int = 5, seed: int = 0,
+                 blas_threads: int | None = 1) -> KernelFit:
     """Kernel ridge regression with the ``kind`` kernel, ridge by ``folds``-fold cross-validation.
 
     Parameters
@@ -96,6 +98,10 @@ def kernel_ridge(kind: str, X, y, *, alphas=None, folds: int = 5, seed: int = 0)
         diagonal of the kernel matrix, so the grid follows the kernel's scale).
     folds : int
         Cross-validation folds (shuffled with ``seed``).
+    blas_threads : int or None
+        BLAS threads during the fits (``threadpoolctl``; None leaves the
+        default).  One thread: on this 2-core shared machine a 320 x 320
+        fit took 0.04 s with one thread and 0.95 s with the default pool.
 
     Returns
     -------
@@ -120,6 +126,9 @@ def kernel_ridge(kind: str, X, y, *, alphas=None, folds: int = 5, seed: int = 0)
     cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
     search = GridSearchCV(KernelRidge(kernel="precomputed"), {"alpha": list(alphas)}, cv=cv,
                           scoring="neg_mean_squared_error")
-    search.fit(K, y)
+    from solvers.lasso_fast import _blas_threads
+
+    with _blas_threads(blas_threads):
+        search.fit(K, y)
     scores = [float(s) for s in search.cv_results_["mean_test_score"]]
     return KernelFit(kind, X, search.best_estimator_, float(search.best_params_["alpha"]), scores)
