@@ -14,7 +14,8 @@ from blasso.objective import blasso_objective
 from blasso.report import SCHEMA_PATH, load_report, load_schema, sha256_file
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
-COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory", "sweep"]
+COMMANDS = ["make-instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory", "sweep",
+            "baseline"]
 
 
 def _valid(path):
@@ -42,6 +43,8 @@ def runs(tmp_path_factory):
         "reproduce": ["reproduce", "fig1", "--out", str(d / "figs"), "--iters", "300", "--grid-size", "150",
                       "--alpha", "0.5"],
         "assumptions": ["assumptions", "--instance", str(inst), "--time-budget", "2"],
+        "baseline": ["baseline", "abs-teacher", "--n", "40", "--d", "3", "--m", "2", "--iters", "200",
+                     "--alg1-iters", "200", "--grid-size", "150", "--refine-rounds", "1"],
         "theory": ["theory", "gd-rate", "--instance", str(inst), "--M", "4", "--iters", "3000", "--grid-size", "200",
                    "--time-budget", "2"],
         "sweep": ["sweep", "run", str(d / "sweep.toml"), "--store", str(d / "sweep.sqlite"), "--serial"],

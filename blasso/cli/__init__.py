@@ -38,7 +38,7 @@ from ._common import Output, OutputSpec, check_outputs, memory_size_type
 __all__ = ["main", "COMMAND_MODULES", "build_parser"]
 
 #: Command modules (inside ``blasso.cli``), in the order ``--help`` lists them.
-COMMAND_MODULES = ["make_instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory", "sweep"]
+COMMAND_MODULES = ["make_instance", "solve", "demo", "gd", "compare", "reproduce", "certify", "assumptions", "theory", "sweep", "baseline"]
 
 #: Options naming input files (hashed into the report, never overwritten).
 INPUT_OPTIONS = (("instance", "--instance"), ("grid", "--grid"), ("gd_trace", "--gd-trace"))
