@@ -212,6 +212,7 @@ class CapBounder:
         self.n_pattern_bounds = 0
         self.n_bounds = 0
         self.rows_classified = 0
+        self.rows_undecided = 0
 
     def root(self, B: int) -> Partition:
         """The partition of ``B`` boxes about which nothing is decided yet."""
@@ -309,6 +310,7 @@ class CapBounder:
         # the range [m, M] of <theta, x_i> on the cap and the chord slope, undecided rows only
         ic = np.flatnonzero(cross)
         ii, sc_ = idx[ic], seg[ic]
+        self.rows_undecided += ic.size
         r_hi, r_lo = rho[ic] + eps, rho[ic] - eps
         sc2 = s[sc_]
         crl = self.crl_of(s)[sc_]

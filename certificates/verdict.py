@@ -75,8 +75,10 @@ __all__ = [
 ]
 
 VERDICTS = ("certified", "fails", "inconclusive")
-#: Share of the sup budget spent tightening the bracket once a violation above ``1 + 2 tol L`` is found.
-FAILS_BRACKET_SHARE = 0.5
+#: Once a violation above ``1 + 2 tol L`` is found (``fails``), the bracket is tightened (to 1% of the
+#: violation) for at most ``max(FAILS_BRACKET_MIN_S, FAILS_BRACKET_SHARE x sup budget)`` seconds.
+FAILS_BRACKET_SHARE = 0.1
+FAILS_BRACKET_MIN_S = 5.0
 #: Radii (radians) of the margin curve ``1 - max |eta|`` outside balls around the support.
 DEFAULT_RADII = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
 
@@ -263,7 +265,9 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
                                 " activation cell, so v_C would equal two different vectors (exact): no certificate"
                                 " interpolates the signs with |eta| <= 1", pre, wall_s=time.perf_counter() - t0, **no)
     say("conditions (10): exact p_V in ball arithmetic")
+    steps = {"p_V_s": time.perf_counter() - t0}
     ex = exact_precertificate(X, pre.theta, pre.signs, pre.patterns, pre.p)
+    steps["exact_p_V_s"] = time.perf_counter() - t0 - steps["p_V_s"]
     if not ex.proven:
         return _unproven_consistency(X, pre, ex, t0, no)
     L = lipschitz_constant(pre.p, X)
@@ -273,11 +277,14 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     left = lambda: max(0.0, time_budget - (time.perf_counter() - t0))  # noqa: E731
     say("conditions (10): sup |eta_V| off the atom cells")
     sup_budget = 0.5 * left()
+    t_sup = time.perf_counter()
     sup = sup_abs_eta(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10), time_budget=sup_budget,
                       rng=rng, n_starts=n_starts, extra_starts=starts, keep_leaves=True, progress=progress,
                       atoms=pre.theta, threshold=1.0 - tol_abs - ex.delta_L, threshold_hi=1.0 + 2.0 * tol_abs,
-                      decided_budget=FAILS_BRACKET_SHARE * sup_budget)
+                      decided_budget=max(FAILS_BRACKET_MIN_S, FAILS_BRACKET_SHARE * sup_budget))
+    steps["sup_s"] = time.perf_counter() - t_sup
     recheck = sup
+    t_re = time.perf_counter()
     if not sup.rigorous and sup.hi + ex.delta_L < 1.0 - tol_abs:
         say("conditions (10): re-checking the enumeration by branch and bound")
         recheck = sup_branch_and_bound(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10),
@@ -289,12 +296,15 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
         leaves = sup_branch_and_bound(pre.p, X, exclude_patterns=pre.patterns, tol=1e-4,
                                       time_budget=max(0.5, 0.5 * left()), keep_leaves=True,
                                       lo_init=sup.lo, theta_init=sup.theta_lo).leaves
+    steps["recheck_s"] = time.perf_counter() - t_re
+    t_curve = time.perf_counter()
     pts = np.vstack([starts, random_sphere(4000, X.shape[1], rng)] +
                     ([sup.theta_lo[None]] if sup.theta_lo is not None else []))
     curve = margin_curve(pre.p, X, pre.theta, radii, leaves=leaves, points=pts,
                          atom_cell_bound=float(opp.max(initial=0.0)), shift=ex.delta_L)
     info = {"atom_cells_excluded": m, "tol_abs": tol_abs, "lipschitz_L": L, "p_V_exact": ex.reason,
-            "p_V_delta_L": ex.delta_L, "recheck": None if recheck is sup else recheck.to_dict()}
+            "p_V_delta_L": ex.delta_L, "recheck": None if recheck is sup else recheck.to_dict(),
+            "steps_s": {**steps, "curve_s": time.perf_counter() - t_curve}}
     verdict, reason, margin, viol = _decide(X, pre, ex, sup, recheck, opp, tol, tol_abs)
     vth, veta, vext = viol
     return ConditionsResult(verdict, reason, pre, sup, opp, margin, vth, veta, vext, curve,

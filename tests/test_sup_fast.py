@@ -1,0 +1,182 @@
+"""The fast certificate paths against independent computations.
+
+* Partitioned cap bounds (a box's undecided rows only, the parent's decided rows
+  reused) against dense evaluation inside the boxes, with excluded cells.
+* The float classification of rows against a cap, checked in ball arithmetic
+  (python-flint) on rows placed at ``cos beta = +-s (1 +- 1e-15)``.
+* A planted partition bug (rows dropped from a subtree) is caught (the harness has teeth).
+* The batched ascent never ends in an excluded cell and reports true values.
+* The O(n^2 log n) exact d = 3 enumeration against branch and bound and dense points.
+"""
+
+import numpy as np
+import pytest
+
+from blasso.features import eta
+from blasso.sphere import fibonacci_grid, random_sphere
+from certificates import capbound as cb
+from certificates import sup as supmod
+from certificates.capbound import CapBounder, box_caps
+from certificates.cells import activation_pattern
+from certificates.rounding import exact_scaling
+from certificates.sup import sup_branch_and_bound, sup_exact_sphere3
+
+
+def _box_points(face, lo, hi, d, k, rng):
+    """Radial projections of uniform points of a box on a face of the cube."""
+    axis, sign = face // 2, 1.0 if face % 2 == 0 else -1.0
+    others = [a for a in range(d) if a != axis]
+    Q = np.empty((k, d))
+    Q[:, axis] = sign
+    Q[:, others] = lo + (hi - lo) * rng.uniform(size=(k, d - 1))
+    Q[:20, others] = np.where(rng.uniform(size=(20, d - 1)) < 0.5, lo, hi)  # corners: the bound is tightest there
+    return Q / np.linalg.norm(Q, axis=1, keepdims=True)
+
+
+def _descend(st, d, rng, depth):
+    """A random chain of box halvings from a root box, each bound with its parent's partition."""
+    others = supmod._others(d)
+    faces, blo, bhi = supmod._initial_boxes(d, 2)
+    j = int(rng.integers(len(faces)))
+    f, lo, hi = faces[j:j + 1], blo[j:j + 1], bhi[j:j + 1]
+    C, s = box_caps(f, lo, hi, d, others)
+    ub, _, part = st.bounds(C, s, -np.inf)
+    chain = [(f[0], lo[0].copy(), hi[0].copy(), ub[0])]
+    for _ in range(depth):
+        ax = int(np.argmax(hi[0] - lo[0]))
+        mid = 0.5 * (lo[0, ax] + hi[0, ax])
+        lo, hi = lo.copy(), hi.copy()
+        if rng.uniform() < 0.5:
+            hi[0, ax] = mid
+        else:
+            lo[0, ax] = mid
+        C, s = box_caps(f, lo, hi, d, others)
+        ub, _, part = st.bounds(C, s, -np.inf, part, np.array([0]))
+        chain.append((f[0], lo[0].copy(), hi[0].copy(), ub[0]))
+    return chain
+
+
+@pytest.mark.parametrize("d,n,seed", [(3, 60, 0), (4, 200, 1), (5, 400, 2), (5, 30, 3)])
+def test_partitioned_box_bounds_dominate_dense_values_with_excluded_cells(d, n, seed):
+    rng = np.random.default_rng(seed)
+    X = random_sphere(n, d, rng) * rng.uniform(0.3, 1.0, size=(n, 1))
+    p = 3.0 * rng.standard_normal(n)
+    excl = activation_pattern(X, random_sphere(3, d, rng))
+    sc = exact_scaling(p, X)
+    st = CapBounder(sc.ps, sc.Xs, excl, kmax=6)
+    worst = np.inf
+    for trial in range(12):
+        for f, lo, hi, ub in _descend(st, d, rng, depth=int(rng.integers(4, 22))):
+            Q = _box_points(f, lo, hi, d, 1500, rng)
+            inside = ~np.any(np.all(activation_pattern(X, Q)[:, None, :] == excl[None], axis=2), axis=1)
+            if not inside.any():
+                assert ub >= -np.inf
+                continue
+            dense = np.abs(eta(p, X, Q[inside])).max() * 2.0 ** -sc.exponent
+            assert ub >= dense * (1 - 1e-13), (trial, ub, dense)
+            worst = min(worst, ub - dense)
+    assert np.isfinite(worst)
+
+
+def test_float_classification_is_sound_at_its_edge_in_ball_arithmetic():
+    flint = pytest.importorskip("flint")
+    flint.ctx.prec = 200
+    rng = np.random.default_rng(7)
+    d = 5
+    n_checked = 0
+    for _ in range(30):
+        c = rng.standard_normal(d)
+        s = float(rng.uniform(1e-6, 0.5))
+        u = c / np.linalg.norm(c)
+        X = []
+        for target in (s, -s):
+            for cb_ in (target * (1 - 3e-15), target * (1 - 1e-15), target, target * (1 + 1e-15),
+                        target * (1 + 3e-15), target + np.sign(target) * 1e-13):
+                w = rng.standard_normal(d)
+                w -= (w @ u) * u
+                w /= np.linalg.norm(w)
+                X.append(cb_ * u + np.sqrt(1 - cb_ ** 2) * w)
+        X = np.array(X) * rng.uniform(0.5, 1.0)
+        st = CapBounder(np.ones(len(X)), X, None, kmax=0)
+        _, ex = np.frexp(np.max(np.abs(c)))
+        C = np.ldexp(c, -ex)[None]
+        Ch = C / np.linalg.norm(C, axis=1, keepdims=True)
+        rho = Ch[0] @ st.XhT
+        act = rho - st.eps > s
+        off = rho + st.eps < -s
+        for i in range(len(X)):
+            dot = sum((flint.arb(float(a)) * flint.arb(float(b)) for a, b in zip(C[0], X[i])), flint.arb(0))
+            nc = sum((flint.arb(float(a)) ** 2 for a in C[0]), flint.arb(0)).sqrt()
+            nx = sum((flint.arb(float(a)) ** 2 for a in X[i]), flint.arb(0)).sqrt()
+            cosb = dot / (nc * nx)
+            if act[i]:
+                assert cosb > flint.arb(s), (i, s)
+            if off[i]:
+                assert cosb < -flint.arb(s), (i, s)
+            n_checked += 1
+        # the allowance is small: rows 1e-13 beyond the edge are decided
+        assert act[5] and off[11]
+    assert n_checked == 360
+
+
+def test_a_planted_partition_bug_is_caught(monkeypatch):
+    # the bug: a box hands on only every other undecided row (the others vanish from its subtree)
+    rng = np.random.default_rng(3)
+    X = random_sphere(80, 4, rng)
+    p = 3.0 * rng.standard_normal(80)
+    dense = np.abs(eta(p, X, random_sphere(60000, 4, rng))).max()
+    good = sup_branch_and_bound(p, X, tol=1e-6, time_budget=20)
+    assert good.hi >= dense and good.stopped == "converged"
+    real = CapBounder._linear_bounds
+
+    def dropping(self, C, cn, s, par):
+        amb = cb._objects([a[::2] if a.size > 8 else a for a in par.amb])
+        return real(self, C, cn, s, cb.Partition(par.Vlo, par.Vhi, amb, par.compat))
+
+    monkeypatch.setattr(CapBounder, "_linear_bounds", dropping)
+    try:
+        bad = sup_branch_and_bound(p, X, tol=1e-6, time_budget=20)
+        caught = bad.hi < dense
+    except RuntimeError:  # lo evaluated directly above hi
+        caught = True
+    assert caught
+
+
+def test_batched_ascent_never_ends_in_an_excluded_cell_and_reports_true_values():
+    rng = np.random.default_rng(4)
+    X = random_sphere(300, 5, rng)
+    p = rng.standard_normal(300)
+    sc = exact_scaling(p, X)
+    atoms = random_sphere(4, 5, rng)
+    E = activation_pattern(X, atoms)
+    starts = np.vstack([atoms + 1e-3 * rng.standard_normal(atoms.shape), random_sphere(60, 5, rng)])
+    starts /= np.linalg.norm(starts, axis=1, keepdims=True)
+    pts, vals, flops = supmod._batch_ascent(sc, starts, E, supmod._Deadline(30))
+    assert flops > 0
+    fin = np.isfinite(vals)
+    assert fin.sum() >= 60
+    P = activation_pattern(X, pts[fin])
+    assert not np.any(np.all(P[:, None, :] == E[None], axis=2))
+    direct = np.abs(eta(p, X, pts[fin] / np.linalg.norm(pts[fin], axis=1, keepdims=True)))
+    assert np.allclose(direct * 2.0 ** -sc.exponent, vals[fin], rtol=1e-10, atol=0)
+    # it ascends: the ends are at least as high as the starts
+    start_vals = np.abs(eta(p, X, starts[fin])) * 2.0 ** -sc.exponent
+    assert np.all(vals[fin] >= start_vals * (1 - 1e-12))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_exact_sphere3_against_branch_and_bound_and_dense_points(seed):
+    rng = np.random.default_rng(seed)
+    n = 150
+    X = random_sphere(n, 3, rng)
+    p = rng.standard_normal(n)
+    excl = activation_pattern(X, random_sphere(2, 3, rng))
+    res = sup_exact_sphere3(p, X, exclude_patterns=excl)
+    bb = sup_branch_and_bound(p, X, exclude_patterns=excl, tol=1e-9, time_budget=20)
+    assert bb.stopped == "converged"
+    assert res.hi >= bb.lo - 1e-15 and bb.hi >= res.lo - 1e-15
+    assert abs(res.lo - bb.lo) < 1e-8
+    G = fibonacci_grid(200000)
+    keep = ~np.any(np.all(activation_pattern(X, G)[:, None, :] == excl[None], axis=2), axis=1)
+    assert res.hi >= np.abs(eta(p, X, G[keep])).max()
+    assert res.info["cells_tested"] < res.info["n_arcs"]  # the screen leaves few cells to test
