@@ -74,7 +74,8 @@ def _rows(rep: dict) -> list:
                      _g(a1["wall_s"], ".2f")])
     cv = rep["convex"]
     rows.append(["convex optimum", _g(cv["test_loss"]), "-", _g(cv["J"], ".6g"),
-                 "0" if cv["J_lower"] is None else f"<= {cv['J'] - cv['J_lower']:.1e}", "-", "-", "-",
+                 "0" if cv["J_lower"] is None else f"<= {cv['J'] - cv['J_lower']:.1e}", str(cv["recovered"]),
+                 _g(cv["angle_error_deg"], ".2f"), "-",
                  _g(cv["wall_s"], ".2f")])
     return rows
 

@@ -338,6 +338,8 @@ def _run(name: str, cfg: BaselineConfig, say) -> dict:
     fig, a, W = _RUNNERS[name](data, cfg, say)
     say(f"{name}: convex optimum of the same data (lam = {cfg.lam:g}) ...")
     cref = _convex(data, s, cfg, say)
+    ang = teacher_angles(cref["measure"], teacher_nu)
+    cref["recovered"], cref["angle_error_deg"] = bool(ang.max() <= cfg.match_angle_deg), float(ang.max())
     judged = _judge(a, W, data, s, cref, cfg, teacher_nu)
     if name == "abs-teacher":         # the others match their own rows (tensor-init) or units (mild-overparam)
         fig["recovered"], fig["angle_error_deg"] = judged["recovered"], judged["angle_error_deg"]
