@@ -66,6 +66,15 @@ with ``|x|`` (upper end) are rounded outwards.  The chord slope is
 ``min(1, fl(M / fl(M - m)) (1 + 4 u))`` (two roundings of relative ``u``).
 Sums of products are enclosed by :meth:`CapBounder._segment_sum`.
 
+Precise sums next to excluded cells.  ``V`` summed over up to ``n`` rows is
+only known to ``gamma_n sum |p_i x_i|`` (about ``1e-11`` at n = 25600), while
+next to an atom the sup off its cell is ``1 - O(1/n^2)``.  On a box whose
+decided rows all agree with an excluded pattern ``e`` (``compat``), the rows
+decided active are exactly ``e``'s active rows minus the undecided ones, so
+``V = V_e - sum_{undecided, e_i} p_i x_i``, with ``V_e`` enclosed once to an
+ulp by error-free transformations (Dekker's two-product and ``math.fsum``,
+:meth:`CapBounder._exact_pattern_sums`); the two enclosures are intersected.
+
 Every quantity is an interval (:class:`certificates.rounding.IV`) and the
 returned bound is the upper end, so it is an upper bound of the exact
 supremum for the float data given.  Float evaluations at cap centres are
@@ -209,6 +218,7 @@ class CapBounder:
         self.root_rows = np.flatnonzero(live).astype(np.int64)
         # rows left out of the root are inactive everywhere (zero rows) or carry p_i = 0 (no pattern needed)
         self.root_compat = ~np.any(E[:, self.zero], axis=1) if E.shape[0] else np.zeros(0, dtype=bool)
+        self.Ve = self._exact_pattern_sums(E)
         self.n_pattern_bounds = 0
         self.n_bounds = 0
         self.rows_classified = 0
@@ -307,6 +317,7 @@ class CapBounder:
             for e in np.flatnonzero(compat.any(axis=0)):
                 bad = self.E[e].take(idx[dec]) != act[dec]
                 compat[:, e] &= np.bincount(seg[dec], weights=bad, minlength=B) == 0
+            V = self._near_pattern_sums(V, compat, idx, seg, cross, B)
         # the range [m, M] of <theta, x_i> on the cap and the chord slope, undecided rows only
         ic = np.flatnonzero(cross)
         ii, sc_ = idx[ic], seg[ic]
@@ -367,6 +378,63 @@ class CapBounder:
             e = g * np.bincount(seg, weights=np.abs(T[k]), minlength=B) + (n_terms + extra + 2) * _TINY
             lo[:, k] = down(v - e)
             hi[:, k] = up(v + e)
+        return IV(lo, hi)
+
+    def _exact_pattern_sums(self, E: np.ndarray) -> IV:
+        """Enclosures (width ~ 1 ulp) of ``sum_{i: e_i} p_i x_i`` per excluded pattern, by error-free sums.
+
+        Each product ``p_i x_ik`` is split exactly into ``a + b`` (Dekker's
+        two-product with Veltkamp's splitting, exact barring underflow) and
+        ``math.fsum`` returns the correctly rounded sum of all ``2 n`` terms;
+        one ulp each way plus ``2 n`` times the smallest subnormal (underflow
+        in the products) encloses the exact sum.
+        """
+        import math
+
+        k = E.shape[0]
+        lo = np.zeros((k, self.d))
+        hi = np.zeros((k, self.d))
+        for e in range(k):
+            rows = np.flatnonzero(E[e])
+            pe = self.p[rows]
+            for a in range(self.d):
+                xa = self.X[rows, a]
+                prod = pe * xa
+                sp = 134217729.0 * pe
+                ph = sp - (sp - pe)
+                pl = pe - ph
+                sx = 134217729.0 * xa
+                xh = sx - (sx - xa)
+                xl = xa - xh
+                err = ((ph * xh - prod) + ph * xl + pl * xh) + pl * xl
+                tot = math.fsum(np.concatenate([prod, err]).tolist())
+                slack = (2 * rows.size + 2) * 2.0 ** -1074
+                lo[e, a] = down(down(tot) - slack)
+                hi[e, a] = up(up(tot) + slack)
+        return IV(lo, hi)
+
+    def _near_pattern_sums(self, V: IV, compat: np.ndarray, idx, seg, cross, B: int) -> IV:
+        """On boxes whose decided rows all agree with an excluded pattern ``e``: ``V = V_e - sum`` (undecided rows of ``e``).
+
+        The rows decided active are then exactly ``e``'s active rows minus the
+        undecided ones, so ``V`` is the precise ``V_e`` (:meth:`_exact_pattern_sums`)
+        minus a sum of the few undecided rows: near an atom the bounds are no
+        longer limited by the ``gamma_n L`` width of a sum of ``n`` terms.
+        """
+        boxes = np.flatnonzero(compat.any(axis=1))
+        if not boxes.size:
+            return V
+        e_of = np.argmax(compat, axis=1)
+        ic = np.flatnonzero(cross)
+        ii, ss = idx[ic], seg[ic]
+        take = np.isin(ss, boxes)
+        ii, ss = ii[take], ss[take]
+        on = self.E[e_of[ss], ii]
+        ii, ss = ii[on], ss[on]
+        sub = self._segment_sum([self.PXT[k].take(ii) for k in range(self.d)], ss, B, self.n)
+        prec = IV(self.Ve.lo[e_of], self.Ve.hi[e_of]) - sub
+        lo, hi = V.lo.copy(), V.hi.copy()
+        lo[boxes], hi[boxes] = np.maximum(lo[boxes], prec.lo[boxes]), np.minimum(hi[boxes], prec.hi[boxes])
         return IV(lo, hi)
 
     def crl_of(self, s: np.ndarray) -> np.ndarray:

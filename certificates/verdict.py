@@ -77,7 +77,7 @@ __all__ = [
 VERDICTS = ("certified", "fails", "inconclusive")
 #: Once a violation above ``1 + 2 tol L`` is found (``fails``), the bracket is tightened (to 1% of the
 #: violation) for at most ``max(FAILS_BRACKET_MIN_S, FAILS_BRACKET_SHARE x sup budget)`` seconds.
-FAILS_BRACKET_SHARE = 0.1
+FAILS_BRACKET_SHARE = 0.02
 FAILS_BRACKET_MIN_S = 5.0
 #: Radii (radians) of the margin curve ``1 - max |eta|`` outside balls around the support.
 DEFAULT_RADII = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
@@ -199,7 +199,7 @@ class ConditionsResult:
         }
 
 
-def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 1e-8,
+def check_conditions(X, target: Measure, *, tol: float = 1e-12, res_tol: float = 1e-8,
                      time_budget: float = 60.0, rng=0, n_starts: int = 64,
                      radii=DEFAULT_RADII, progress=None) -> ConditionsResult:
     """Decide conditions (10) for ``target`` rigorously over the whole sphere.
@@ -230,7 +230,13 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-9, res_tol: float = 
     target : Measure
         Atoms ``theta_j`` (signs from ``c_j``).
     tol : float
-        Relative to ``L = (1/n) sum |p_i| ||x_i||`` (see step 5).
+        Relative to ``L = (1/n) sum |p_i| ||x_i||`` (see step 5).  Next to an
+        atom the sup off its cell is ``cos(w) ~ 1 - w^2 / 2`` with ``w`` the
+        distance to the nearest wall, about ``1 / (7.5 n)`` for the paper's
+        teacher at d = 5: ``1 - 1e-11`` at n = 25600, so a ``tol`` of 1e-9
+        cannot certify there whatever the time; the cap bounds next to an atom
+        are precise to about 1e-15 (:meth:`certificates.capbound.CapBounder._near_pattern_sums`),
+        hence the default 1e-12.
     res_tol : float
         Residual of the float equations above which they are reported as
         numerically inconsistent (information; the verdict rests on step 2).
@@ -500,7 +506,7 @@ def _grid_problem(inst: Instance, lam: float, grid: Grid, solver: str, say) -> _
 
 
 def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid: Grid | None = None,
-                     grid_size: int | None = None, time_budget: float = 60.0, tol: float = 1e-9, seed: int = 0,
+                     grid_size: int | None = None, time_budget: float = 60.0, tol: float = 1e-12, seed: int = 0,
                      solver: str = "auto", merge_angle: float = 0.1, radii=DEFAULT_RADII,
                      progress=None) -> CertifyReport:
     """Certify an instance: conditions (10) for a target, then (auxiliary) the grid dual and a bracket.

@@ -78,6 +78,65 @@ def test_partitioned_box_bounds_dominate_dense_values_with_excluded_cells(d, n, 
     assert np.isfinite(worst)
 
 
+def test_exact_pattern_sums_enclose_the_rational_sum_to_an_ulp():
+    from fractions import Fraction
+
+    rng = np.random.default_rng(11)
+    X = random_sphere(500, 5, rng)
+    p = rng.standard_normal(500) * np.exp(rng.uniform(-20, 20, 500))  # wide range of magnitudes: cancellation
+    sc = exact_scaling(p, X)
+    E = activation_pattern(X, random_sphere(2, 5, rng))
+    st = CapBounder(sc.ps, sc.Xs, E)
+    for e in range(2):
+        for a in range(5):
+            exact = sum((Fraction(float(pi)) * Fraction(float(xi)) for pi, xi, on in zip(sc.ps, sc.Xs[:, a], E[e])
+                         if on), Fraction(0))
+            lo, hi = st.Ve.lo[e, a], st.Ve.hi[e, a]
+            assert Fraction(lo) <= exact <= Fraction(hi)
+            assert hi - lo <= 4 * np.spacing(max(abs(lo), abs(hi))) + 1e-300
+
+
+def test_boxes_closing_in_on_an_excluded_cell_stay_above_dense_values():
+    # the descent follows an excluded cell's direction: its boxes use the precise V_e sums
+    rng = np.random.default_rng(5)
+    d, n = 5, 3000
+    X = random_sphere(n, d, rng)
+    p = 3.0 * rng.standard_normal(n)
+    u = random_sphere(1, d, rng)[0]
+    E = activation_pattern(X, u[None])
+    sc = exact_scaling(p, X)
+    st = CapBounder(sc.ps, sc.Xs, E, kmax=6)
+    others = supmod._others(d)
+    faces, blo, bhi = supmod._initial_boxes(d, 2)
+    q = u / np.abs(u).max()
+    f = 2 * int(np.argmax(np.abs(u))) + (0 if u[np.argmax(np.abs(u))] > 0 else 1)
+    oth = others[f // 2]
+    j = [k for k in range(len(faces)) if faces[k] == f and np.all(blo[k] <= q[oth]) and np.all(q[oth] <= bhi[k])][0]
+    lo, hi = blo[j:j + 1].copy(), bhi[j:j + 1].copy()
+    fa = faces[j:j + 1]
+    C, s = box_caps(fa, lo, hi, d, others)
+    ub, _, part = st.bounds(C, s, -np.inf)
+    used_precise = 0
+    for _ in range(40):
+        ax = int(np.argmax(hi[0] - lo[0]))
+        mid = 0.5 * (lo[0, ax] + hi[0, ax])
+        if q[oth][ax] <= mid:
+            hi[0, ax] = mid
+        else:
+            lo[0, ax] = mid
+        C, s = box_caps(fa, lo, hi, d, others)
+        ub, _, part = st.bounds(C, s, -np.inf, part, np.array([0]))
+        used_precise += int(part.compat[0, 0])
+        Q = _box_points(f, lo[0], hi[0], d, 1000, rng)
+        keep = ~np.all(activation_pattern(X, Q) == E[0], axis=1)
+        if keep.any():
+            dense = np.abs(eta(p, X, Q[keep])).max() * 2.0 ** -sc.exponent
+            assert ub[0] >= dense * (1 - 1e-15)
+        else:
+            assert ub[0] == -np.inf or ub[0] >= 0
+    assert used_precise >= 10
+
+
 def test_float_classification_is_sound_at_its_edge_in_ball_arithmetic():
     flint = pytest.importorskip("flint")
     flint.ctx.prec = 200
