@@ -280,12 +280,15 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-12, res_tol: float =
     tol_abs = tol * L
     opp = _opposite_sign_bounds(X, pre)
     starts = _atom_starts(pre.theta, rng)
+    far = random_sphere(4000, X.shape[1], rng)  # the margin curve's points; the best 64 also start the ascent
+    best_far = far[np.argsort(-np.abs(eta_direct(pre.p, X, far)))[:64]]
     left = lambda: max(0.0, time_budget - (time.perf_counter() - t0))  # noqa: E731
     say("conditions (10): sup |eta_V| off the atom cells")
     sup_budget = 0.5 * left()
     t_sup = time.perf_counter()
     sup = sup_abs_eta(pre.p, X, exclude_patterns=pre.patterns, tol=min(1e-6, tol * 10), time_budget=sup_budget,
-                      rng=rng, n_starts=n_starts, extra_starts=starts, keep_leaves=True, progress=progress,
+                      rng=rng, n_starts=n_starts, extra_starts=np.vstack([best_far, starts]), keep_leaves=True,
+                      progress=progress,
                       atoms=pre.theta, threshold=1.0 - tol_abs - ex.delta_L, threshold_hi=1.0 + 2.0 * tol_abs,
                       decided_budget=max(FAILS_BRACKET_MIN_S, FAILS_BRACKET_SHARE * sup_budget))
     steps["sup_s"] = time.perf_counter() - t_sup
@@ -304,7 +307,7 @@ def check_conditions(X, target: Measure, *, tol: float = 1e-12, res_tol: float =
                                       lo_init=sup.lo, theta_init=sup.theta_lo).leaves
     steps["recheck_s"] = time.perf_counter() - t_re
     t_curve = time.perf_counter()
-    pts = np.vstack([starts, random_sphere(4000, X.shape[1], rng)] +
+    pts = np.vstack([starts, far] +
                     ([sup.theta_lo[None]] if sup.theta_lo is not None else []))
     curve = margin_curve(pre.p, X, pre.theta, radii, leaves=leaves, points=pts,
                          atom_cell_bound=float(opp.max(initial=0.0)), shift=ex.delta_L)
