@@ -135,18 +135,20 @@ def tensor_floor(ns, seeds) -> dict:
     from solvers.baselines._net import param_error
     from solvers.baselines.tensor_init import run_tensor_gd, tensor_initialization
 
-    out = {"n": list(ns), "noise": 0.1, "floor": [], "init_error": [], "rate": []}
+    out = {"n": list(ns), "noise": 0.1, "iters": 5000, "floor": [], "init_error": [], "rate": [], "status": []}
     for n in ns:
-        fl, ie, rt = [], [], []
+        fl, ie, rt, st = [], [], [], []
         for seed in seeds:
             data = _make_data("tensor-init", BaselineConfig(n=n, d=5, m=3, seed=seed, noise=0.1))
             ti = tensor_initialization(data.X, data.y, 3, rng=seed + 1)
-            r = run_tensor_gd(data.X, data.y, ti["W0"], iters=3000, gtol=1e-9)
+            r = run_tensor_gd(data.X, data.y, ti["W0"], iters=5000, gtol=1e-9, W_star=data.teacher_W)
+            st.append(r.status)
             fl.append(param_error(r.W, data.teacher_W))
             ie.append(param_error(ti["W0"], data.teacher_W))
             rt.append(r.rate)
         out["floor"].append(float(np.mean(fl)))
         out["init_error"].append(float(np.mean(ie)))
+        out["status"].append(st)
         out["rate"].append(float(np.mean([v for v in rt if v is not None])) if any(v is not None for v in rt) else None)
         print(f"tensor-init n={n}: init error {out['init_error'][-1]:.3f}, floor {out['floor'][-1]:.4g}, "
               f"rate {out['rate'][-1]}", flush=True)
