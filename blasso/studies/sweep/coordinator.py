@@ -85,7 +85,7 @@ def sweep_status(store: Store) -> dict:
         by_kind.setdefault(r["task"], dict.fromkeys(counts, 0))[r["status"]] += 1
     timeouts = sum(1 for r in rows if r["status"] == "failed" and (r["error"] or "").startswith("timeout"))
     run_wall = sum((r["finished"] or r["started"]) - r["started"] for r in runs)
-    codes = sorted({r["code"] for r in rows if r["status"] != "pending" and r["code"]})
+    codes = sorted({r["code"] or "unknown" for r in rows if r["status"] != "pending"})
     return {"counts": counts, "total": sum(counts.values()), "by_task": by_kind, "timeouts": timeouts,
             "mean_task_s": mean, "task_s_total": sum(walls), "workers_last_run": workers,
             "eta_s": None if mean is None else counts["pending"] * mean / workers,
