@@ -15,8 +15,17 @@ def _problem(kind="paper", m=3, d=5, n=1000, seed=0):
     return X, np.maximum(X @ W.T, 0) @ a, a, W
 
 
-def test_gradients_match_finite_differences():
-    X, y, a_s, W_s = _problem(n=200)
+@pytest.mark.parametrize("teacher", ["mild-overparam", "abs-teacher"])
+def test_two_layer_gradients_match_finite_differences(teacher):
+    # the gradient of both layers that mild-overparam and abs-teacher train (solvers.baselines._net.grads)
+    if teacher == "abs-teacher":
+        from solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output
+        rng = np.random.default_rng(4)
+        a_s, W_s = abs_teacher(3, 5, rng)
+        X = rng.standard_normal((200, 5))
+        y = abs_teacher_output(a_s, W_s, X)
+    else:
+        X, y, _, _ = _problem(n=200)
     rng = np.random.default_rng(1)
     a = rng.standard_normal(5)
     W = rng.standard_normal((5, 5))

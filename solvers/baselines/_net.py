@@ -15,9 +15,12 @@ Teacher matching: the Hungarian assignment on angles between unit directions
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-__all__ = ["forward", "loss", "grads", "param_error", "match_directions", "angles_deg", "gaussian_inputs"]
+__all__ = ["forward", "loss", "grads", "param_error", "match_directions", "angles_deg", "gaussian_inputs",
+           "PlainGD", "plain_gd"]
 
 
 def forward(a: np.ndarray, W: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -76,3 +79,55 @@ def param_error(W: np.ndarray, W_star: np.ndarray) -> float:
 def gaussian_inputs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """Standard Gaussian inputs ``N(0, I_d)``, shape (n, d) (the seeds' input law, not rescaled)."""
     return rng.standard_normal((n, d))
+
+
+@dataclass
+class PlainGD:
+    """Outcome of :func:`plain_gd`: final ``a, W``, the loss every ``record_every`` iterations (and the last)."""
+
+    a: np.ndarray
+    W: np.ndarray
+    iterations: int
+    status: str
+    loss: list
+    loss_iter: list
+    recorded: list = field(default_factory=list)
+
+
+def plain_gd(a, W, X, y, *, eta: float, iters: int, record_every: int, loss_abs: float, say, label: str,
+             on_record=None) -> PlainGD:
+    """Constant-step GD on both layers of ``L(a, W)`` (inputs trusted: the public entry points check them).
+
+    Stops at ``iters`` (``max_iter``), when ``L <= loss_abs`` (``converged``) or
+    at a non-finite loss (``diverged``).  ``on_record(a, W)``, if given, is
+    called at every recorded iteration and its values are kept in ``recorded``.
+    """
+    out = PlainGD(a=a, W=W, iterations=0, status="max_iter", loss=[], loss_iter=[])
+
+    def record(it, L, a, W):
+        out.loss.append(L)
+        out.loss_iter.append(it)
+        if on_record is not None:
+            out.recorded.append(on_record(a, W))
+
+    it, L = 0, np.inf
+    for it in range(iters + 1):
+        L, ga, gW = grads(a, W, X, y)
+        if it % record_every == 0 or it == iters:
+            record(it, L, a, W)
+        if not np.isfinite(L):
+            out.status = "diverged"
+            break
+        if L <= loss_abs:
+            out.status = "converged"
+            break
+        if it == iters:
+            break
+        a = a - eta * ga
+        W = W - eta * gW
+        if it % 500 == 0:
+            say(label, it, iters)
+    if out.loss_iter[-1] != it:
+        record(it, L, a, W)
+    out.a, out.W, out.iterations = a, W, it
+    return out

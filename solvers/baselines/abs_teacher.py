@@ -46,7 +46,7 @@ import numpy as np
 from blasso.progress import as_progress
 from blasso.validation import BlassoInputError, check_number, check_positive_int, check_rng, check_X, check_y
 
-from ._net import forward, grads
+from ._net import forward, plain_gd
 
 __all__ = ["abs_teacher", "abs_teacher_output", "AbsGDResult", "run_abs_gd", "test_loss"]
 
@@ -124,30 +124,8 @@ def run_abs_gd(X, y, *, M: int = 50, teacher_tv: float = 2.0, iters: int = 5000,
     eta = step_scale / (teacher_tv * float(np.linalg.eigvalsh(X.T @ X / n)[-1]))
     say = as_progress(progress)
     t0 = time.perf_counter()
-    tr, te, ti, status, it, L = [], [], [], "max_iter", 0, np.inf
-    for it in range(iters + 1):
-        L, ga, gW = grads(a, W, X, y)
-        if it % record_every == 0 or it == iters:
-            tr.append(L)
-            ti.append(it)
-            if X_test is not None:
-                te.append(test_loss(forward(a, W, X_test), f_test))
-        if not np.isfinite(L):
-            status = "diverged"
-            break
-        if L <= loss_abs:
-            status = "converged"
-            break
-        if it == iters:
-            break
-        a = a - eta * ga
-        W = W - eta * gW
-        if it % 500 == 0:
-            say("abs-teacher GD", it, iters)
-    if ti[-1] != it:
-        tr.append(L)
-        ti.append(it)
-        if X_test is not None:
-            te.append(test_loss(forward(a, W, X_test), f_test))
-    return AbsGDResult(a=a, W=W, iterations=it, status=status, eta=eta, train_loss=tr, test_loss=te, trace_iter=ti,
-                       wall_s=time.perf_counter() - t0)
+    rec = None if X_test is None else (lambda a, W: test_loss(forward(a, W, X_test), f_test))
+    g = plain_gd(a, W, X, y, eta=eta, iters=iters, record_every=record_every, loss_abs=loss_abs, say=say,
+                 label="abs-teacher GD", on_record=rec)
+    return AbsGDResult(a=g.a, W=g.W, iterations=g.iterations, status=g.status, eta=eta, train_loss=g.loss,
+                       test_loss=g.recorded, trace_iter=g.loss_iter, wall_s=time.perf_counter() - t0)

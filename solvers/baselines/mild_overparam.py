@@ -50,7 +50,7 @@ from blasso.progress import as_progress
 from blasso.validation import (BlassoInputError, check_nonneg, check_number, check_positive_int, check_rng,
                                check_X, check_y)
 
-from ._net import angles_deg, grads
+from ._net import angles_deg, plain_gd
 
 __all__ = ["perturbed_start", "MildResult", "run_mild_gd", "classify_units", "local_radius"]
 
@@ -189,27 +189,9 @@ def run_mild_gd(X, y, a_star, W_star, *, k: int = 2, delta: float = 0.1, rng=0, 
     eta = step_scale / (S * float(np.linalg.eigvalsh(X.T @ X / n)[-1]))
     say = as_progress(progress)
     t0 = time.perf_counter()
-    losses, loss_iter, status, it = [], [], "max_iter", 0
-    for it in range(iters + 1):
-        L, ga, gW = grads(a, W, X, y)
-        if it % record_every == 0 or it == iters:
-            losses.append(L)
-            loss_iter.append(it)
-        if not np.isfinite(L):
-            status = "diverged"
-            break
-        if L <= loss_abs:
-            status = "converged"
-            break
-        if it == iters:
-            break
-        a = a - eta * ga
-        W = W - eta * gW
-        if it % 500 == 0:
-            say("mild-overparam GD", it, iters)
-    if loss_iter[-1] != it:
-        losses.append(L)
-        loss_iter.append(it)
+    g = plain_gd(a, W, X, y, eta=eta, iters=iters, record_every=record_every, loss_abs=loss_abs, say=say,
+                 label="mild-overparam GD")
+    a, W, losses, L, status = g.a, g.W, g.loss, g.loss[-1], g.status
     units = classify_units(a, W, a_star, W_star, match_angle_deg=match_angle_deg, vanish_rtol=vanish_rtol)
     best = np.full(W_star.shape[0], 180.0)
     for u in units:
@@ -219,7 +201,7 @@ def run_mild_gd(X, y, a_star, W_star, *, k: int = 2, delta: float = 0.1, rng=0, 
     ok_loss = status == "converged" or (np.isfinite(L) and L <= loss_rtol * max(losses[0], 1e-300))
     success = recovered and ok_loss and all(u["outcome"] != "stray" for u in units)
     return MildResult(a=a, W=W, a0=a0, W0=W0, units=units, success=bool(success), recovered=recovered,
-                      angle_error_deg=float(best.max()), loss=losses, loss_iter=loss_iter, iterations=it,
+                      angle_error_deg=float(best.max()), loss=losses, loss_iter=g.loss_iter, iterations=g.iterations,
                       status=status, eta=eta, wall_s=time.perf_counter() - t0, info={"delta": float(delta), "k": k})
 
 
