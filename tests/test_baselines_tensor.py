@@ -5,8 +5,8 @@ import pytest
 
 from blasso.instance import make_teacher
 from solvers.baselines._net import match_directions, param_error
-from solvers.baselines.tensor_init import (RELU_HERMITE, empirical_moments, expected_moments, fit_linear_rate,
-                                           loss_and_grad, run_tensor_gd, tensor_initialization)
+from solvers.baselines.tensor_init import (RELU_HERMITE, empirical_moments, error_rate, expected_moments,
+                                           fit_linear_rate, loss_and_grad, run_tensor_gd, tensor_initialization)
 
 
 def _teacher(K, d, seed):
@@ -108,6 +108,13 @@ def test_statistical_floor_shrinks_with_n():
             err.append(param_error(res.W, W_star))
         floors.append(np.mean(err))
     assert 1.8 < floors[0] / floors[1] < 5.0                 # ~ sqrt(9) = 3 for a 1/sqrt(n) floor
+
+
+def test_error_rate_on_a_geometric_decay_to_a_floor():
+    k = np.arange(3000)
+    e = 0.5 * 0.97 ** k + 1e-3 * (1 - 0.5 ** k)          # linear phase, then the floor
+    assert error_rate(e) == pytest.approx(0.97, abs=2e-3)
+    assert error_rate(np.full(10, 0.2)) is None
 
 
 def test_fit_linear_rate_on_a_known_geometric_sequence():

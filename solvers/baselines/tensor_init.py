@@ -41,17 +41,16 @@ Choices where the papers leave a detail to the implementer (each tested in
   near the optimum for ``step_scale <= 1``.  The papers' step
   (``O(1/(K^2 kappa^? lambda))``) has unknown constants.
 * **Rate.**  The paper: ``||W_t - W*|| <= q^t ||W_0 - W*|| + (statistical
-  error)``.  With the teacher known, ``rate`` is ``exp(slope)`` of a
-  least-squares fit of ``log(e_k - e_T)``, ``e_k`` the relative parameter
-  error at iteration ``k`` and ``e_T`` its final value (the statistical
-  floor, ``param_error_final``), over the iterations where ``e_k - e_T`` lies
-  between ``1e-6`` and ``1e-1`` times ``e_0 - e_T`` (the second half of the
-  run if it never got there).  Without a teacher it is the same fit of the
-  step norms ``||W_{k+1} - W_k||_F``.  (With noise GD does not settle exactly:
-  a sample on a unit's activation boundary makes the empirical loss
-  non-smooth at its minimiser, and the step norms stall at a tiny scale while
-  the error has long reached its floor, so the step norms are no rate
-  estimate there.)
+  error)``.  With the teacher known, ``rate`` (:func:`error_rate`) is
+  ``exp(slope)`` of a least-squares fit of ``log e_k`` (``e_k`` the relative
+  parameter error) over the iterations from ``e_k <= 0.3 e_0`` (past the
+  transient) until ``e_k`` first reaches ``10 e_T`` (``e_T``, its final value,
+  is the statistical floor ``param_error_final``).  Without a teacher it is
+  the fit of the step norms ``||W_{k+1} - W_k||_F`` (:func:`fit_linear_rate`).
+  With noise GD does not settle exactly: a sample on a unit's activation
+  boundary makes the empirical loss non-smooth at its minimiser and the step
+  norms stall at a tiny scale while the error has long reached its floor, so
+  the step norms are no rate estimate there.
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ from blasso.validation import (BlassoInputError, check_number, check_positive_in
 from ._net import param_error
 
 __all__ = ["RELU_HERMITE", "empirical_moments", "expected_moments", "tensor_initialization", "TensorGDResult",
-           "loss_and_grad", "run_tensor_gd", "fit_linear_rate"]
+           "loss_and_grad", "run_tensor_gd", "fit_linear_rate", "error_rate"]
 
 _S2PI = np.sqrt(2.0 * np.pi)
 #: ``m_l(s) / s`` for ReLU, l = 0..4 (Hermite coefficients ``E[relu(z) He_l(z)]``).
@@ -268,6 +267,25 @@ def fit_linear_rate(dist: np.ndarray, lo: float = 1e-10, hi: float = 1e-1) -> fl
     return float(np.exp(slope))
 
 
+def error_rate(err, *, start: float = 0.3, above_floor: float = 10.0) -> float | None:
+    """Linear rate of a parameter error ``e_k`` that decays to a floor ``e_T`` (its last value).
+
+    ``exp(slope)`` of a least-squares fit of ``log e_k`` over the iterations
+    before ``e_k`` first drops to ``above_floor * e_T``, once ``e_k <= start
+    * e_0`` (past the initial transient); None with fewer than 3 such points.
+    """
+    e = np.asarray(err, dtype=np.float64)
+    if e.size < 3 or not e[0] > 0:
+        return None
+    low = np.nonzero(e <= above_floor * e[-1])[0]
+    end = int(low[0]) if low.size else e.size
+    k = np.arange(end)
+    k = k[(e[k] <= start * e[0]) & (e[k] > 0)]
+    if k.size < 3:
+        return None
+    return float(np.exp(np.polyfit(k.astype(float), np.log(e[k]), 1)[0]))
+
+
 @dataclass
 class TensorGDResult:
     """Outcome of :func:`run_tensor_gd`.
@@ -361,8 +379,7 @@ def run_tensor_gd(X, y, W0, *, iters: int = 2000, step_scale: float = 1.0, gtol:
     rate = None
     if status != "diverged":
         if perr is not None:        # the paper's statement: linear decay of the error down to its floor
-            e = np.asarray(perr)
-            rate = fit_linear_rate(e[:-1] - e[-1], lo=1e-6)
+            rate = error_rate(perr)
         else:
             rate = fit_linear_rate(steps)
     return TensorGDResult(W=W, W0=np.asarray(W0, dtype=np.float64), eta=eta, iterations=len(losses) - 1,
