@@ -56,6 +56,8 @@ class ExactConfig:
         default :data:`solvers.patterns.DEFAULT_MAX_CELLS` for d = 2, 3 and
         :data:`solvers.patterns.LP_MAX_CELLS` for d >= 4.
     cg_tol : a cell joins the working set when its dual value exceeds ``1 + cg_tol``.
+    screen_tol : the polish starts from the atoms whose cell's dual (at the
+        working-set solution) is at least ``1 - screen_tol`` (the others cannot be in the support).
     batch : most cells added per round.
     max_rounds : column-generation rounds.
     solver : CVXPY solver of the working-set problem.
@@ -66,6 +68,7 @@ class ExactConfig:
 
     max_cells: int | None = None
     cg_tol: float = 1e-11
+    screen_tol: float = 1e-5
     batch: int = 40
     max_rounds: int = 60
     solver: str = "CLARABEL"
@@ -431,6 +434,7 @@ def _polish_and_repair(X, y, lam, cells: Cells, raw: list, raw_duals: np.ndarray
         if dl.max() <= 1.0 + tol:
             break
         atoms = _repair_atoms(X, y, lam, cells, out, dl, tol, top)
+    pol["bracket_estimate"] = float(best_w)
     return best, best_duals, pol
 
 
@@ -514,8 +518,15 @@ def solve_exact(X, y, lam: float, *, config: ExactConfig | None = None, cells: C
         nu = _measure(atoms, d)
         duals = cell_duals((y - nu.evaluate(X)) / lam, X, cells)
         if cfg.polish and atoms:
-            atoms, duals, pol = _polish_and_repair(X, y, lam, cells, atoms, duals, _atoms(cells, W, Vp, Vm, rtol=1e-6),
-                                                   cfg.cg_tol)
+            full = _atoms(cells, W, Vp, Vm, rtol=1e-6)
+            cand = [a for a in full  # support screen: dual ~ 1 on the atom's cell
+                    if duals[a[0], 0 if a[1] > 0 else 1] >= 1.0 - cfg.screen_tol]
+            raw, raw_duals = atoms, duals
+            atoms, duals, pol = _polish_and_repair(X, y, lam, cells, raw, raw_duals, cand or full, cfg.cg_tol)
+            if duals.max() > 1.0 + cfg.cg_tol and len(cand) < len(full):  # the screen may have cut an atom
+                a2, d2, p2 = _polish_and_repair(X, y, lam, cells, raw, raw_duals, full, cfg.cg_tol)
+                if p2.get("bracket_estimate", np.inf) < pol.get("bracket_estimate", np.inf):
+                    atoms, duals, pol = a2, d2, {**p2, "unscreened": True}
         tb = time.perf_counter()
         nu = _measure(atoms, d)
         tc = time.perf_counter()
