@@ -390,3 +390,29 @@ def test_status_names_the_source_versions(serial_store, tmp_path):
     with Store(store, create=False) as st:
         s = sweep_status(st)
     assert s["code_now"] == code_fingerprint() and s["code"] == sorted({"feedfacecafe", code_fingerprint()})
+
+
+def _running(pid: str) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_the_sweep_and_its_task_processes(tmp_path):
+    spec = tmp_path / "nap.toml"
+    spec.write_text('[sweep]\ntask = "_sweep_tasks:nap"\n[grid]\nn = 20\nm = 1\nd = 2\n[options]\ntime_budget = 30\n')
+    store = tmp_path / "nap.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "blasso.cli", "sweep", "run", str(spec), "--store", str(store),
+                             "--workers", "1", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    kids = []
+    deadline = time.time() + 30
+    while not kids and time.time() < deadline:      # wait for the task's process
+        time.sleep(0.1)
+        kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 130 and kids
+    time.sleep(0.3)
+    assert not [k for k in kids if _running(k)]
+    assert [v[0] for v in _table(store).values()] == ["pending"]       # runs again next time
