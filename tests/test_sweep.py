@@ -310,6 +310,7 @@ def test_status_and_export_commands(serial_store, tmp_path):
     ["sweep", "run", "spec.toml", "--store", "spec.toml"],
     ["sweep", "status", "spec.toml", "--store", "x.sqlite"],
     ["sweep", "export", "--store", "x.sqlite", "--csv", "/dev/null", "--force"],      # never replace a device
+    ["sweep", "run", "spec.toml", "--store", "x.sqlite", "--cores", "4"],             # a Slurm option without --slurm
 ])
 def test_bad_command_lines_exit_2(argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -329,6 +330,15 @@ def test_slurm_job_script_without_slurm():
     assert "#SBATCH -p short" in script and "#SBATCH -t 01:30:00" in script
     assert "#SBATCH --cpus-per-task=4" in script and "--nworkers 4" in script and "--nthreads 1" in script
     assert sys.executable in script
+    # the command line maps onto those arguments (defaults filled in)
+    from blasso.cli import build_parser
+    from blasso.cli import sweep as sweep_cli
+    parser, _ = build_parser()
+    args = parser.parse_args(["sweep", "run", "s.toml", "--store", "s.sqlite", "--slurm", "--cores", "16", "--jobs", "8",
+                              "--queue", "normal"])
+    ex = sweep_cli._executor(args)
+    assert ex.slurm == {"cores": 16, "memory": "16GB", "walltime": "04:00:00", "jobs": 8, "queue": "normal"}
+    assert ex.workers == 16 * 8
 
 
 def test_max_memory_refuses_a_task_before_it_allocates(tmp_path):

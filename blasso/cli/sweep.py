@@ -15,6 +15,9 @@ HELP = ("run a parameter sweep (TOML spec) into a resumable SQLite store on loca
 
 ACTIONS = ("run", "status", "export", "report")
 
+#: ``--slurm`` options and their defaults.
+SLURM_DEFAULTS = {"cores": 8, "memory": "16GB", "walltime": "04:00:00", "jobs": 1, "queue": None}
+
 
 def add_arguments(p) -> None:
     p.add_argument("action", choices=ACTIONS, help="run SPEC | status | export --csv OUT | report --out DIR")
@@ -27,10 +30,10 @@ def add_arguments(p) -> None:
                    help="start a Dask LocalCluster of N single-threaded workers (needs blasso[cluster])")
     g.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
     g.add_argument("--slurm", action="store_true", help="start Dask workers as Slurm jobs (dask-jobqueue)")
-    g.add_argument("--cores", type=int_type(), default=8, help="--slurm: cores (= workers) per job (default 8)")
-    g.add_argument("--memory", default="16GB", help="--slurm: memory per job (default 16GB)")
-    g.add_argument("--walltime", default="04:00:00", help="--slurm: wall time per job (default 04:00:00)")
-    g.add_argument("--jobs", type=int_type(), default=1, help="--slurm: number of jobs (default 1)")
+    g.add_argument("--cores", type=int_type(), default=None, help="--slurm: cores (= workers) per job (default 8)")
+    g.add_argument("--memory", default=None, help="--slurm: memory per job (default 16GB)")
+    g.add_argument("--walltime", default=None, help="--slurm: wall time per job (default 04:00:00)")
+    g.add_argument("--jobs", type=int_type(), default=None, help="--slurm: number of jobs (default 1)")
     g.add_argument("--queue", default=None, help="--slurm: partition")
     g.add_argument("--retry-failed", action="store_true", help="run: also rerun the failed tasks")
     g.add_argument("--max-tasks", type=int_type(), default=None, metavar="K",
@@ -58,6 +61,9 @@ def _check(args) -> None:
                                  ("--slurm", args.slurm or None)) if v is not None]
         if len(chosen) > 1:
             raise BlassoInputError(f"give one executor; got {' and '.join(chosen)}")
+        stray = [f"--{k}" for k in SLURM_DEFAULTS if getattr(args, k) is not None]
+        if stray and not args.slurm:
+            raise BlassoInputError(f"{' '.join(stray)} only apply with --slurm")
         if Path(args.store).expanduser().resolve() == Path(args.spec).expanduser().resolve():
             raise BlassoInputError(f"--store {args.store!r} is the SPEC; give another file")
 
@@ -88,8 +94,8 @@ def _executor(args):
     if args.scheduler:
         return DaskExecutor(scheduler=args.scheduler)
     if args.slurm:
-        return DaskExecutor(slurm={"cores": args.cores, "memory": args.memory, "walltime": args.walltime,
-                                   "jobs": args.jobs, "queue": args.queue})
+        opts = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in SLURM_DEFAULTS.items()}
+        return DaskExecutor(slurm=opts)
     return LocalExecutor(args.workers or os.cpu_count() or 1)
 
 
