@@ -20,8 +20,10 @@ norm) and ``s = sin r`` with ``r < pi/2``; only ``s`` and
 * When at most ``kmax`` hyperplanes may cross the cap, each sign pattern ``S``
   of those samples is a piece on which ``eta = <theta, V_S>`` exactly; its
   sup is at most ``min(sup_cap <theta, V_S>, ||V_S + sum_k mu_k s_k x_k||)`` for
-  any ``mu >= 0`` (a cone-projection certificate from NNLS, see
-  :mod:`certificates.cells`).  Pieces whose full pattern is excluded are
+  any ``mu >= 0`` (a cone-projection certificate, see
+  :mod:`certificates.cells`; ``mu`` is the NNLS optimum, found for all pieces
+  at once by solving the least-squares problem on every support of at most
+  ``d`` walls, :meth:`CapBounder._cone_bounds_batch`).  Pieces whose full pattern is excluded are
   skipped (the pattern of the non-crossing samples is decided rigorously).
 
 Partition reuse (the bounds are computed on the undecided rows only).  Branch
@@ -267,7 +269,7 @@ class CapBounder:
         for b in ok[k[ok] <= self.kmax]:
             if ub[b] <= lb and not self.E.shape[0]:
                 continue
-            pb = self._pattern_bound(C[b], cn[b], s[b], part.Vlo[b], part.Vhi[b], part.amb[b], part.compat[b])
+            pb = self._pattern_bound(C[b], cn[b], s[b], part.Vlo[b], part.Vhi[b], part.amb[b], part.compat[b], lb)
             ub[b] = min(ub[b], pb)
         return ub, ec, part
 
@@ -442,7 +444,7 @@ class CapBounder:
         return np.maximum(0.0, (1.0 - s * s) - 4 * U)
 
     # --------------------------------------------------------- few crossings
-    def _pattern_bound(self, c, cn: IV, s: float, Vlo, Vhi, cidx, compat) -> float:
+    def _pattern_bound(self, c, cn: IV, s: float, Vlo, Vhi, cidx, compat, lb: float = -np.inf) -> float:
         """Max over allowed sign patterns of the crossing samples (see the module docstring)."""
         self.n_pattern_bounds += 1
         n, k = self.n, cidx.size
@@ -467,20 +469,49 @@ class CapBounder:
         wn2 = norm2_iv(V)
         ss = np.full(S.shape[0], s)
         crr = IV(np.full(S.shape[0], cr.lo[0]), np.full(S.shape[0], cr.hi[0]))
-        cand = []
-        for sgn in (1.0, -1.0):
-            cs = _capsup(a if sgn > 0 else -a, wn2, crr, ss)
-            cand += [(cs[j], j, sgn) for j in range(S.shape[0]) if allowed[j]]
-        cand.sort(key=lambda t: -t[0])
-        running = -np.inf
-        for cs, j, sgn in cand:
-            if cs <= running:
-                break
-            val = cs
-            if k:
-                val = min(cs, self._cone_bound(V[j], sgn, S[j], cidx))
-            running = max(running, val)
-        return running
+        js = np.flatnonzero(allowed)
+        sg2 = np.concatenate([np.ones(js.size), -np.ones(js.size)])
+        j2 = np.concatenate([js, js])
+        cs = np.concatenate([_capsup(a, wn2, crr, ss)[js], _capsup(-a, wn2, crr, ss)[js]])
+        if k:
+            cs = np.minimum(cs, self._cone_bounds_batch(V[j2], sg2, S[j2], cidx))
+        return float(cs.max())
+
+    def _cone_bounds_batch(self, V: IV, sgn: np.ndarray, S: np.ndarray, cidx: np.ndarray) -> np.ndarray:
+        """``||sgn V_j + sum mu_k s_k x_k||`` (rounded up) for many pieces, ``mu >= 0`` by active-set enumeration.
+
+        Any ``mu >= 0`` gives a valid bound (module docstring).  The NNLS
+        optimum has at most ``d`` positive entries and is the least-squares
+        solution on its support, so the least-squares multipliers of every
+        support of at most ``min(k, d)`` walls (clipped at 0) include it: the
+        smallest float residual picks ``mu``, which is then evaluated in interval
+        arithmetic.
+        """
+        K, k = S.shape
+        d = self.d
+        Y = np.where(S, 1.0, -1.0)[:, None, :] * self.X[cidx].T[None]  # (K, d, k): columns s_k x_k
+        v = sgn[:, None] * 0.5 * (V.lo + V.hi)
+        best = np.linalg.norm(v, axis=1)
+        mu_best = np.zeros((K, k))
+        for size in range(1, min(k, d) + 1):
+            for A in itertools.combinations(range(k), size):
+                YA = Y[:, :, A]
+                G = np.einsum("kda,kdb->kab", YA, YA)
+                rhs = -np.einsum("kda,kd->ka", YA, v)
+                try:
+                    mu = np.linalg.solve(G, rhs[:, :, None])[:, :, 0]
+                except np.linalg.LinAlgError:
+                    mu = np.einsum("kab,kb->ka", np.linalg.pinv(G), rhs)
+                mu = np.maximum(np.nan_to_num(mu, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+                val = np.linalg.norm(v + np.einsum("kda,ka->kd", YA, mu), axis=1)
+                better = val < best
+                if better.any():
+                    best[better] = val[better]
+                    mu_best[better] = 0.0
+                    mu_best[np.ix_(np.flatnonzero(better), list(A))] = mu[better]
+        Vs = IV(np.where(sgn[:, None] > 0, V.lo, -V.hi), np.where(sgn[:, None] > 0, V.hi, -V.lo))
+        terms = IV.point(mu_best[:, :, None]) * IV.point(np.transpose(Y, (0, 2, 1)))  # (K, k, d)
+        return norm2_iv(Vs + sum_iv(terms, axis=1)).sqrt().hi
 
     def _cone_bound(self, Vj: IV, sgn: float, Sj: np.ndarray, cidx: np.ndarray) -> float:
         """``||sgn V + sum mu_k s_k x_k||`` (rounded up) with ``mu >= 0`` from NNLS on the float midpoint."""

@@ -293,14 +293,24 @@ def _ascent(sc: Scaled, starts: np.ndarray, keys: set, dl: _Deadline, max_iter: 
     return np.array(ends) if ends else np.zeros((0, X.shape[1]))
 
 
-def _in_excluded(A: np.ndarray, E: np.ndarray | None) -> np.ndarray:
-    """Rows of the patterns ``A`` (S, n) equal to one of the excluded patterns ``E`` (k, n)."""
+def _in_excluded(A: np.ndarray, E: np.ndarray | None, probe: np.ndarray | None = None) -> np.ndarray:
+    """Rows of the patterns ``A`` (S, n) equal to one of the excluded patterns ``E`` (k, n).
+
+    ``probe``: rows checked first; only patterns matching an excluded one there are compared in full.
+    """
+    out = np.zeros(A.shape[0], dtype=bool)
     if E is None or not E.shape[0]:
-        return np.zeros(A.shape[0], dtype=bool)
-    Af = A.astype(np.float32)
+        return out
+    cand = np.arange(A.shape[0])
+    if probe is not None:
+        cand = np.flatnonzero(np.any(np.all(A[:, probe][:, None, :] == E[:, probe][None], axis=2), axis=1))
+        if not cand.size:
+            return out
+    Af = A[cand].astype(np.float32)
     Ef = E.astype(np.float32)
     mism = Af @ (1.0 - Ef).T + (1.0 - Af) @ Ef.T  # exact small integers in float32 (n < 2**24)
-    return np.any(mism == 0, axis=1)
+    out[cand] = np.any(mism == 0, axis=1)
+    return out
 
 
 def _batch_ascent(sc: Scaled, starts: np.ndarray, E: np.ndarray | None, dl: _Deadline, iters: int = 40,
@@ -309,52 +319,59 @@ def _batch_ascent(sc: Scaled, starts: np.ndarray, E: np.ndarray | None, dl: _Dea
 
     On a cell ``eta = <theta, v_C>`` is largest at ``v_C / |v_C|``; each start
     moves there (half-steps when that does not increase ``|eta|``) and stops
-    when no step helps.  Points in excluded cells are never accepted.  Returns
-    the end points (k, d), ``|eta|`` there (-inf for a start inside an excluded cell) and the
-    flop count of the products.
+    when no step helps.  Points in excluded cells are never accepted.  The
+    iterations run in float32 (a heuristic); the end points' values and cells
+    are evaluated again in float64.  Returns the end points (k, d), ``|eta|``
+    there (-inf inside an excluded cell) and the flop count of the products.
     """
     p, X = sc.ps, sc.Xs
-    n = sc.n
-    ends, vals = [], []
+    n, d = sc.n, X.shape[1]
+    X32, p32 = X.astype(np.float32), p.astype(np.float32)
+    probe = np.arange(0, n, max(1, n // 64))
+    ends = []
     flops = 0
     for a in range(0, len(starts), chunk):
-        T = starts[a:a + chunk].copy()
-        G = T @ X.T
+        T = starts[a:a + chunk].astype(np.float32)
+        G = T @ X32.T
         A = G > 0
-        e = (np.where(A, G, 0.0) @ p) / n
-        sg = np.where(e >= 0, 1.0, -1.0)
-        val = np.where(_in_excluded(A, E), -np.inf, np.abs(e))
-        step = np.ones(len(T))
+        e = (np.maximum(G, 0.0) @ p32) / n
+        sg = np.where(e >= 0, 1.0, -1.0).astype(np.float32)
+        val = np.where(_in_excluded(A, E, probe), -np.inf, np.abs(e))
+        step = np.ones(len(T), dtype=np.float32)
         alive = np.isfinite(val)
         for _ in range(iters):
             if not alive.any() or dl.over():
                 break
             ix = np.flatnonzero(alive)
-            flops += ix.size * n * (6 * X.shape[1] + 4)  # two (k, n) x (n, d) products, relu, masks
-            V = (A[ix] * p) @ X / n
+            flops += ix.size * n * (6 * d + 4)  # two (k, n) x (n, d) products, relu, masks
+            V = (A[ix] * p32) @ X32 / n
             tgt = sg[ix, None] * V
             nt = np.linalg.norm(tgt, axis=1, keepdims=True)
             tgt = np.where(nt > 0, tgt / np.where(nt > 0, nt, 1.0), T[ix])
             Tn = T[ix] + step[ix, None] * (tgt - T[ix])
-            Tn /= np.maximum(np.linalg.norm(Tn, axis=1, keepdims=True), 1e-300)
-            Gn = Tn @ X.T
+            Tn /= np.maximum(np.linalg.norm(Tn, axis=1, keepdims=True), 1e-30)
+            Gn = Tn @ X32.T
             An = Gn > 0
-            en = sg[ix] * (np.where(An, Gn, 0.0) @ p) / n
-            better = (en > val[ix] * (1 + 1e-15)) & ~_in_excluded(An, E)
+            en = sg[ix] * (np.maximum(Gn, 0.0) @ p32) / n
+            better = (en > val[ix] * (1 + 1e-6)) & ~_in_excluded(An, E, probe)
             jb = ix[better]
             T[jb], A[jb], val[jb] = Tn[better], An[better], en[better]
             step[jb] = np.minimum(1.0, 2.0 * step[jb])
             jw = ix[~better]
             step[jw] *= 0.5
             alive[jw[step[jw] < 1e-3]] = False
-        ends.append(T)
-        vals.append(val)
+        ends.append(T.astype(np.float64))
     if not ends:
-        return np.zeros((0, X.shape[1])), np.zeros(0), 0
-    return np.vstack(ends), np.concatenate(vals), flops
+        return np.zeros((0, d)), np.zeros(0), 0
+    pts = np.vstack(ends)
+    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    G = pts @ X.T
+    vals = np.abs(np.maximum(G, 0.0) @ p) / n
+    vals[_in_excluded(G > 0, E, probe)] = -np.inf
+    return pts, vals, flops
 
 
-def _near_atom_starts(sc: Scaled, E: np.ndarray | None, atoms: np.ndarray | None, k: int = 24) -> np.ndarray:
+def _near_atom_starts(sc: Scaled, E: np.ndarray | None, atoms: np.ndarray | None, k: int = 16) -> np.ndarray:
     """Maximisers of the cells across each atom's nearest walls: ``normalize(u_j -+ p_i x_i / n)``.
 
     Crossing wall ``i`` changes ``v`` by ``+-p_i x_i / n``; when that wall is
@@ -370,7 +387,7 @@ def _near_atom_starts(sc: Scaled, E: np.ndarray | None, atoms: np.ndarray | None
         near = np.argsort(np.abs(g) / np.maximum(np.linalg.norm(X, axis=1), 1e-300))[:k]
         for i in near:
             sgn = -1.0 if g[i] > 0 else 1.0  # crossing: active rows become inactive and vice versa
-            for t in (1.0, 0.5, 2.0):
+            for t in (1.0, 0.5):
                 out.append(u + t * sgn * np.ldexp(p[i] / n, sc.exponent) * X[i])  # v is u_j 2**-exponent in scaled units
     V = np.array(out)
     V /= np.linalg.norm(V, axis=1, keepdims=True)

@@ -92,7 +92,7 @@ def eta_extended(p, X, theta) -> np.ndarray:
     return (np.maximum(T @ Xl.T, 0) @ P / Xl.shape[0]).astype(np.float64)
 
 
-def _atom_starts(theta: np.ndarray, rng: np.random.Generator, per: int = 12,
+def _atom_starts(theta: np.ndarray, rng: np.random.Generator, per: int = 6,
                  radii=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)) -> np.ndarray:
     """Starting points around each atom at several angular distances."""
     out = []

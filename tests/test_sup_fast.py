@@ -239,3 +239,51 @@ def test_fast_exact_sphere3_against_branch_and_bound_and_dense_points(seed):
     keep = ~np.any(np.all(activation_pattern(X, G)[:, None, :] == excl[None], axis=2), axis=1)
     assert res.hi >= np.abs(eta(p, X, G[keep])).max()
     assert res.info["cells_tested"] < res.info["n_arcs"]  # the screen leaves few cells to test
+
+
+def _cone_case(seed, d=4, k=5):
+    rng = np.random.default_rng(seed)
+    X = random_sphere(40, d, rng)
+    p = rng.standard_normal(40)
+    st = CapBounder(p, X, None, kmax=6)
+    cidx = np.arange(k)
+    S = rng.uniform(size=(16, k)) < 0.5
+    Vm = rng.standard_normal((16, d))
+    V = cb.IV(Vm - 1e-14, Vm + 1e-14)
+    sgn = np.where(rng.uniform(size=16) < 0.5, 1.0, -1.0)
+    pts = random_sphere(200000, d, rng)
+    return st, X, cidx, S, V, sgn, pts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_batched_cone_bounds_equal_nnls_and_dominate_the_sampled_cone(seed):
+    st, X, cidx, S, V, sgn, pts = _cone_case(seed)
+    batch = st._cone_bounds_batch(V, sgn, S, cidx)
+    for j in range(S.shape[0]):
+        exact = st._cone_bound(V[j], sgn[j], S[j], cidx)  # scipy NNLS multipliers
+        assert batch[j] <= exact + 1e-12
+        sg = np.where(S[j], 1.0, -1.0)
+        inside = np.all(sg * (pts @ X[cidx].T) >= 0, axis=1)
+        if inside.any():
+            assert batch[j] >= np.max(pts[inside] @ (sgn[j] * 0.5 * (V.lo[j] + V.hi[j]))) - 1e-12
+
+
+def test_a_planted_cone_bound_with_negative_multipliers_is_caught(monkeypatch):
+    # mu < 0 is not a certificate: the "bound" then falls below sampled values of the cone
+    st, X, cidx, S, V, sgn, pts = _cone_case(3)
+    real_max = np.maximum
+
+    def neg(a, b, *args, **kw):  # np.maximum(mu, 0) -> mu - 1 inside the routine only
+        out = real_max(a, b, *args, **kw)
+        return out - 1.0 if np.ndim(out) == 2 and out.shape[1] <= 6 and np.all(b == 0.0) else out
+
+    monkeypatch.setattr(cb.np, "maximum", neg)
+    planted = st._cone_bounds_batch(V, sgn, S, cidx)
+    monkeypatch.undo()
+    caught = False
+    for j in range(S.shape[0]):
+        sg = np.where(S[j], 1.0, -1.0)
+        inside = np.all(sg * (pts @ X[cidx].T) >= 0, axis=1)
+        if inside.any() and planted[j] < np.max(pts[inside] @ (sgn[j] * 0.5 * (V.lo[j] + V.hi[j]))) - 1e-12:
+            caught = True
+    assert caught
