@@ -38,7 +38,7 @@ def add_arguments(p) -> None:
     b.add_argument("--bisect-steps", type=int_type(), default=5, help="mild-overparam: bisection steps (default 5)")
     c = p.add_argument_group("convex optimum and Algorithm 1 (on X / max ||x_i||, same labels)")
     c.add_argument("--lam", type=float_type(minimum=0.0, strict=True), default=1e-3, help="BLASSO lam (default 1e-3)")
-    c.add_argument("--M", type=int_type(), default=None,
+    c.add_argument("--M", type=int_type(), default=None, metavar="WIDTH",
                    help="Algorithm 1's width and the abs-teacher student's (default max(10, 4 m))")
     c.add_argument("--alg1-iters", type=int_type(minimum=0), default=5000,
                    help="Algorithm 1's iterations (default 5000; 0 skips it)")
