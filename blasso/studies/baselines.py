@@ -5,8 +5,11 @@ inputs, as in each seed paper), runs the baseline (:mod:`solvers.baselines`),
 then on the **same data**:
 
 * the convex ground truth: :func:`blasso.studies.compare._convex_truth`
-  (grid LASSO + off-grid refinement + exchange rounds; with ``certify`` a
-  rigorous sup over the sphere gives a certified lower bound ``J_lower``);
+  (the exact finite program when its pattern count is affordable, e.g. d = 3
+  and n <~ 100, with a certified bracket; else grid LASSO + off-grid
+  refinement + exchange rounds, where ``certify`` adds the rigorous sup over
+  the sphere and a certified lower bound ``J_lower``; off by default because
+  that sup takes minutes in d = 5 at these n);
 * the main paper's Algorithm 1 (:func:`blasso.studies.train.train_network`,
   ``M`` units, norm-dependent step, L1 penalty ``lam``);
 * :func:`blasso.studies.compare.compare_measures` of the baseline's network
