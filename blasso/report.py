@@ -164,6 +164,11 @@ def check_output_path(path: str | Path, *, option: str, kind: str = "file", inpu
         return p
     if p.is_dir():
         raise BlassoInputError(f"{option} {str(p)!r} is a folder; give a file name")
+    if p.exists() and not p.is_file():
+        # an atomic write renames over the path: a device, pipe or socket would be replaced, even with --force
+        raise BlassoInputError(f"{option} {str(p)!r} is not a regular file (a device, pipe or socket);"
+                               " outputs are written atomically by renaming a new file onto the path:"
+                               " give a file name")
     if p.exists() and not force:
         raise BlassoInputError(f"{option} {str(p)!r} exists; add --force to overwrite it")
     _writable_ancestor(p, option)

@@ -239,3 +239,24 @@ def test_sigint_in_a_real_run_writes_an_interrupted_report(tmp_path):
     assert proc.returncode == 130 and dt < 2.0, (proc.returncode, dt)
     rep = json.loads(report.read_text())
     assert rep["status"] == "interrupted" and rep["command"] == "gd"
+
+
+def test_a_device_or_pipe_is_refused_even_with_force(tmp_path):
+    # an atomic write renames a new file onto the path: /dev/null itself would be replaced
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target in (os.devnull, fifo):
+        with pytest.raises(BlassoInputError, match="not a regular file"):
+            check_output_path(target, option="--json", force=True)
+    assert Path(os.devnull).is_char_device()
+
+
+def test_closed_stdout_pipe_exits_141_without_traceback(tmp_path):
+    # the reader is gone before the command prints: EPIPE must end it quietly, not with a traceback
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from blasso.cli import main; sys.exit(main())",
+                             "make-instance", "--n", "20", "--d", "2", "--m", "1", "--out", str(tmp_path / "i.npz")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 import time
@@ -185,7 +186,22 @@ def _run(mod, args, out) -> tuple[dict, str, dict | None, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``blasso`` console script; returns the exit code."""
+    """Entry point of the ``blasso`` console script; returns the exit code.
+
+    Output piped into a reader that stops early (``blasso sweep status | head``)
+    ends the command quietly with exit code 141 (128 + SIGPIPE, as a shell
+    reports it) instead of a ``BrokenPipeError`` traceback.
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # later writes (and the interpreter's final flush) must not raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, commands = build_parser()
     args = _parse(parser, argv)
