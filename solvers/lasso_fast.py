@@ -48,7 +48,6 @@ peak and the solve is refused beforehand when it exceeds the available memory.
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
@@ -71,6 +70,7 @@ from blasso.validation import (
 from ._checks import check_grid, check_lasso_problem
 from .lasso_cvxpy import LassoResult, support_info, zero_result
 from .screening import gap_safe_keep, residual_gap
+from .threads import blas_threads as limit_blas
 
 __all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_lasso", "fast_memory"]
 
@@ -310,21 +310,6 @@ def _check_inputs(X, y, lam, grid, warm_start):
     return X, y, lam, warm_start
 
 
-def _blas_threads(threads: int | None):
-    """Context limiting BLAS threads (many small products: extra threads only contend).
-
-    Uses ``threadpoolctl`` when installed (it comes with scikit-learn);
-    otherwise, or with ``threads=None``, leaves the BLAS alone.
-    """
-    if threads is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=threads, user_api="blas")
-
-
 def _solve(F: FeatureOracle, y: np.ndarray, lam: float, c: np.ndarray, *, tol: float,
            max_iter: int, ws_start: int, screen: bool, ws_growth: float = 2.0) -> tuple[np.ndarray, dict, dict]:
     """Working-set loop on the oracle ``F``; returns ``(c, gap, stats)`` (``stats["zero"]``: lam >= lam_max)."""
@@ -487,7 +472,7 @@ def solve_grid_lasso_fast(X, y, lam: float, grid: Grid, *, tol: float = 1e-10, m
     elif oracle.G != G or oracle.n != n:
         raise BlassoInputError(f"oracle is for (n, G) = {(oracle.n, oracle.G)}, expected {(n, G)}")
     c0 = np.zeros(G) if warm_start is None else warm_start.copy()
-    with _blas_threads(blas_threads):
+    with limit_blas(blas_threads):
         c, gap, stats = _solve(oracle, y, lam, c0, tol=tol, max_iter=max_iter, ws_start=ws_start,
                                screen=screen, ws_growth=ws_growth)
     wall = time.perf_counter() - t0

@@ -327,9 +327,9 @@ def run_baseline(name: str, cfg: BaselineConfig, *, progress=None) -> dict:
     name = check_choice(name, BASELINES, name="baseline")
     if not isinstance(cfg, BaselineConfig):
         raise BlassoInputError(f"cfg must be a BaselineConfig; got {type(cfg).__name__}")
-    from solvers.lasso_fast import _blas_threads
+    from solvers.threads import blas_threads
 
-    with _blas_threads(1):        # small dense products: one BLAS thread is faster on a shared machine
+    with blas_threads(1):        # small dense products: one BLAS thread is faster on a shared machine
         return _run(name, cfg, as_progress(progress))
 
 

@@ -126,9 +126,9 @@ def kernel_ridge(kind: str, X, y, *, alphas=None, folds: int = 5, seed: int = 0,
     cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
     search = GridSearchCV(KernelRidge(kernel="precomputed"), {"alpha": list(alphas)}, cv=cv,
                           scoring="neg_mean_squared_error")
-    from solvers.lasso_fast import _blas_threads
+    from solvers.threads import blas_threads as limit_blas
 
-    with _blas_threads(blas_threads):
+    with limit_blas(blas_threads):
         search.fit(K, y)
     scores = [float(s) for s in search.cv_results_["mean_test_score"]]
     return KernelFit(kind, X, search.best_estimator_, float(search.best_params_["alpha"]), scores)
