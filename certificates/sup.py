@@ -1,16 +1,21 @@
 """``sup_theta |eta_p(theta)|`` over the whole sphere, as a bracket ``[lo, hi]``.
 
-* ``lo`` (any d): ``|eta_p|`` *evaluated directly* at the best point found by a
-  multi-start ascent over arrangement cells (on a cell the best point is the
-  projection of ``v_C`` onto the cell cone, see :mod:`certificates.cells`) or
-  by the method computing ``hi``.
+* ``lo`` (any d): ``|eta_p|`` *evaluated directly* (float64) at the best point
+  found by a batched fixed-point ascent ``theta <- normalize(+-v(theta))``
+  (float32, many starts at once; with ``atoms``, also from the maximisers of
+  the cells across each atom's nearest walls), whose 8 best ends are polished
+  by the cell-to-cell ascent (on a cell the best point is the projection of
+  ``v_C`` onto the cell cone, see :mod:`certificates.cells`), or by the
+  method computing ``hi``.  Excluded cells are never entered.  A point value
+  is only ever a lower bound, so none of this needs rounding control.
 * ``hi``, by one of:
 
   - ``branch-and-bound`` (any d; the rigorous method).  Boxes on the faces of
     the cube ``[-1, 1]^d`` (they cover the sphere by radial projection; a box
-    is split in two halves that share the midpoint exactly) are enclosed in
-    caps, and every cap bound is computed in outward-rounded interval
-    arithmetic (:mod:`certificates.capbound`, :mod:`certificates.rounding`):
+    is split in two halves that share the midpoint exactly, and hands its
+    partition of the samples to them) are enclosed in caps, and every cap
+    bound is computed in outward-rounded interval arithmetic or with stated
+    a-priori allowances (:mod:`certificates.capbound`, :mod:`certificates.rounding`):
     ``hi`` is an upper bound of the exact supremum for the float data, with
     no assumption on the data (parallel, duplicated, antipodal or coplanar
     samples, clusters, any scale).
