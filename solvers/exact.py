@@ -278,6 +278,8 @@ def _newton(A_blocks, y, lam, u0, n, max_iter=80, drop_rtol=1e-10):
             e = ui / nu
             g[offs[i]:offs[i + 1]] += lam * e
             H[offs[i]:offs[i + 1], offs[i]:offs[i + 1]] += lam * (np.eye(sizes[i]) - np.outer(e, e)) / nu
+        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+            break  # overflow near a collapsing block: stop at the last finite iterate
         try:
             step = np.linalg.solve(H, g)
             ok = np.all(np.isfinite(step)) and np.linalg.norm(H @ step - g) <= 1e-10 * np.linalg.norm(g)
@@ -378,15 +380,18 @@ def polish_atoms(X, y, lam, cells: Cells, atoms: list, *, max_active_rounds: int
     return best, {"polished": True, "reason": "stationary on every atom's cell face", **best_info}
 
 
-def _repair_atoms(X, y, lam, cells: Cells, atoms: list, duals: np.ndarray, tol: float, top: float) -> list:
-    """Atoms plus a small atom at the maximiser of every violated (cell, sign)."""
+def _repair_atoms(X, y, lam, cells: Cells, atoms: list, duals: np.ndarray, tol: float, top: float,
+                  max_new: int = 6) -> list:
+    """Atoms plus a small atom at the maximiser of the ``max_new`` most violated (cell, sign)."""
     from certificates.cells import project_onto_cell
 
     n = X.shape[0]
     p = (y - _measure(atoms, X.shape[1]).evaluate(X)) / lam
     have = {(c, s): i for i, (c, s, _) in enumerate(atoms)}
     atoms, extra = list(atoms), []
-    for k, j in zip(*np.nonzero(duals > 1.0 + tol)):
+    kk, jj = np.nonzero(duals > 1.0 + tol)
+    order = np.argsort(-duals[kk, jj])[:max_new]          # the most violated few only
+    for k, j in zip(kk[order], jj[order]):
         s = 1.0 if j == 0 else -1.0
         v = s * (cells.patterns[k] * p) @ X / n
         pr = project_onto_cell(v, X, cells.patterns[k], walls=cells.walls[k])
