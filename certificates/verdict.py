@@ -65,6 +65,7 @@ from .sup import SupBracket, lipschitz_constant, sup_abs_eta, sup_branch_and_bou
 
 __all__ = [
     "VERDICTS",
+    "CONDITIONS_TOL",
     "ConditionsResult",
     "check_conditions",
     "margin_curve",
@@ -81,6 +82,13 @@ FAILS_BRACKET_SHARE = 0.02
 FAILS_BRACKET_MIN_S = 5.0
 #: Radii (radians) of the margin curve ``1 - max |eta|`` outside balls around the support.
 DEFAULT_RADII = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8)
+
+
+#: Default certification tolerance, relative to ``L = (1/n) sum |p_i| |x_i|``.  Not larger: off an
+#: atom's cell the sup of ``eta_V`` is ``cos w`` with ``w`` the distance to the cell's nearest wall,
+#: ``w ~ 1/(7.5 n)`` for the paper's teacher, i.e. ``1 - 1e-11`` at ``n = 25600``; a tolerance of
+#: 1e-9 would make every verdict beyond ``n ~ 1e4`` inconclusive.
+CONDITIONS_TOL = 1e-12
 
 
 def eta_extended(p, X, theta) -> np.ndarray:
@@ -199,7 +207,7 @@ class ConditionsResult:
         }
 
 
-def check_conditions(X, target: Measure, *, tol: float = 1e-12, res_tol: float = 1e-8,
+def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol: float = 1e-8,
                      time_budget: float = 60.0, rng=0, n_starts: int = 64,
                      radii=DEFAULT_RADII, progress=None) -> ConditionsResult:
     """Decide conditions (10) for ``target`` rigorously over the whole sphere.
@@ -509,7 +517,7 @@ def _grid_problem(inst: Instance, lam: float, grid: Grid, solver: str, say) -> _
 
 
 def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid: Grid | None = None,
-                     grid_size: int | None = None, time_budget: float = 60.0, tol: float = 1e-12, seed: int = 0,
+                     grid_size: int | None = None, time_budget: float = 60.0, tol: float = CONDITIONS_TOL, seed: int = 0,
                      solver: str = "auto", merge_angle: float = 0.1, radii=DEFAULT_RADII,
                      progress=None) -> CertifyReport:
     """Certify an instance: conditions (10) for a target, then (auxiliary) the grid dual and a bracket.

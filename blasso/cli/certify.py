@@ -42,9 +42,10 @@ def add_arguments(p) -> None:
     p.add_argument("--time-budget", type=float_type(minimum=0.0, strict=True), default=60.0,
                    help="seconds for the whole check: conditions (10), the grid dual's sup, and the auxiliary"
                         " grid problem, which is skipped when its estimated time exceeds 0.3 x this (default 60)")
-    p.add_argument("--tol", type=float_type(minimum=0.0), default=1e-9,
+    p.add_argument("--tol", type=float_type(minimum=0.0), default=None,
                    help="certified needs sup|eta_V| <= 1 - tol L off the atom cells, L = (1/n) sum |p_i| |x_i|"
-                        " (default 1e-9)")
+                        " (default certificates.verdict.CONDITIONS_TOL = 1e-12: next to an atom the sup is"
+                        " cos w, w ~ 1/(7.5 n), so 1e-9 could not certify beyond n ~ 1e4)")
     p.add_argument("--merge-angle-deg", type=float_type(minimum=0.0, maximum=180.0),
                    default=float(np.degrees(0.1)),
                    help="degrees: merge solution atoms closer than this (--target solution; default 5.73 = 0.1 rad)")
@@ -90,7 +91,7 @@ def _print_population(out, n, popc) -> None:
 
 def run(args, out) -> dict:
     from blasso.studies.population import POPULATION_RADII_DEG, sample_vs_population
-    from certificates.verdict import certify_instance, default_grid_size
+    from certificates.verdict import CONDITIONS_TOL, certify_instance, default_grid_size
 
     inst = load_data(args)
     lam = resolve_lam(args, inst, allow_zero=True, default=0.0)
@@ -99,7 +100,7 @@ def run(args, out) -> dict:
     grid = build_grid(args, inst)
     extra = {"radii": tuple(math.radians(r) for r in POPULATION_RADII_DEG)} if args.population else {}
     rep = certify_instance(inst, lam=lam, target=args.target, grid=grid, time_budget=args.time_budget,
-                           tol=args.tol, seed=args.grid_seed, solver=args.solver,
+                           tol=CONDITIONS_TOL if args.tol is None else args.tol, seed=args.grid_seed, solver=args.solver,
                            merge_angle=math.radians(args.merge_angle_deg), progress=out.progress, **extra)
     out.print(f"n={inst.n} d={inst.d} lam={lam:g}  {grid.describe()}")
     out.print(format_table(rep.table_rows(), ["quantity", "value"]))
