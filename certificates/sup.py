@@ -81,6 +81,7 @@ __all__ = [
     "enumeration_error",
     "eval_error",
     "cell_ascent",
+    "batch_ascent",
     "sup_exact_circle",
     "sup_exact_sphere3",
     "sup_branch_and_bound",
@@ -434,6 +435,32 @@ def cell_ascent(p, X, starts, *, exclude_patterns=None, max_iter: int = 60, max_
     vals = eta_direct(p, X, pts)
     k = int(np.argmax(np.abs(vals)))
     return float(abs(vals[k])), pts[k], float(vals[k]), pts, np.abs(vals)
+
+
+def batch_ascent(p, X, starts, *, exclude_patterns=None, time_budget: float = np.inf):
+    """Batched fixed-point ascent of ``|eta_p|`` from many starts (a lower bound, fast).
+
+    The vectorised heuristic that :func:`sup_abs_eta` uses for its lower bound:
+    each start moves towards its cell's maximiser ``+-v_C / |v_C|`` (half-steps
+    when that does not help), all starts in one matrix product per step, within
+    ``time_budget`` seconds.  Much faster than :func:`cell_ascent` for many
+    starts at large n (one product per step for all starts instead of one cone
+    projection per start and wall), but it does not cross walls in subsets.
+
+    Returns
+    -------
+    points, values
+        The end points (k, d) and ``|eta_p|`` evaluated directly there
+        (``-inf`` for a point inside an excluded cell).
+    """
+    p, X = _validated(p, X)
+    starts = normalize(np.atleast_2d(np.asarray(starts, dtype=np.float64)))
+    sc = exact_scaling(p, X)
+    pts, vals, _ = _batch_ascent(sc, starts, _as_patterns(exclude_patterns), _Deadline(time_budget))
+    if len(pts):
+        finite = np.isfinite(vals)
+        vals = np.where(finite, np.abs(eta_direct(p, X, pts)), -np.inf)
+    return pts, vals
 
 
 # ----------------------------------------------------------- hyperplane groups

@@ -287,3 +287,23 @@ def test_a_planted_cone_bound_with_negative_multipliers_is_caught(monkeypatch):
         if inside.any() and planted[j] < np.max(pts[inside] @ (sgn[j] * 0.5 * (V.lo[j] + V.hi[j]))) - 1e-12:
             caught = True
     assert caught
+
+
+def test_public_batch_ascent_is_a_lower_bound_close_to_the_exact_sup_and_avoids_excluded_cells():
+    rng = np.random.default_rng(11)
+    n = 150
+    X = random_sphere(n, 3, rng)
+    p = rng.normal(size=n)
+    exact = sup_exact_sphere3(p, X)
+    pts, vals = supmod.batch_ascent(p, X, random_sphere(256, 3, rng))
+    best = vals.max()
+    # a lower bound: values are |eta| evaluated directly, never above the exact sup
+    assert np.allclose(vals, np.abs(eta(p, X, pts)))
+    assert best <= exact.hi * (1 + 1e-12)
+    # and a good one: within 2 % of the exact sup from 256 random starts
+    assert best >= 0.98 * exact.lo, (best, exact.lo)
+    # excluding the cell of the best end point: no end point is reported inside it
+    pat = activation_pattern(X, pts[int(np.argmax(vals))])
+    pts2, vals2 = supmod.batch_ascent(p, X, random_sphere(256, 3, rng), exclude_patterns=pat[None, :])
+    inside = np.all((pts2 @ X.T > 0) == pat, axis=1)
+    assert np.all(vals2[inside] == -np.inf)

@@ -303,11 +303,11 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     Returns a function ``p -> (lo, hi, thetas)``: ``[lo, hi]`` brackets
     ``sup |eta_p|`` over the whole sphere (``hi`` rigorous: exact enumeration
     for d = 2, 3, branch and bound within ``time_budget`` seconds otherwise),
-    ``thetas`` are the distinct end points of a multi-start cell ascent
+    ``thetas`` are the distinct end points of a multi-start batched ascent
     (``n_starts`` random starts) where ``|eta_p| > 1``.  ``progress`` (a
     :mod:`blasso.progress` hook) is passed to the branch and bound.
     """
-    from certificates.sup import cell_ascent, sup_abs_eta
+    from certificates.sup import batch_ascent, sup_abs_eta
 
     from ..validation import check_rng
 
@@ -316,7 +316,8 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
 
     def oracle(p):
         br = sup_abs_eta(p, X, time_budget=time_budget, rng=gen, progress=progress)
-        _, _, _, pts, vals = cell_ascent(p, X, random_sphere(n_starts, X.shape[1], gen))
+        # the batched ascent: the cell-by-cell one took 239 s for 256 starts at n = 4000, d = 5
+        pts, vals = batch_ascent(p, X, random_sphere(n_starts, X.shape[1], gen), time_budget=time_budget)
         pts = pts[vals > 1.0 + 1e-9]
         if br.theta_lo is not None and br.lo > 1.0 + 1e-9:
             pts = np.vstack([br.theta_lo[None, :], pts])
