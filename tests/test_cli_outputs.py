@@ -236,7 +236,8 @@ def test_sigint_in_a_real_run_writes_an_interrupted_report(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130 and dt < 2.0, (proc.returncode, dt)
+    # about a second alone; 5 s leaves room for a loaded machine and still tells "stopped" from "ran on"
+    assert proc.returncode == 130 and dt < 5.0, (proc.returncode, dt)
     rep = json.loads(report.read_text())
     assert rep["status"] == "interrupted" and rep["command"] == "gd"
 

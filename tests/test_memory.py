@@ -175,7 +175,7 @@ def test_ctrl_c_stops_a_large_fast_solve_within_a_second_or_two():
         proc.wait(timeout=30)
         waited = time.perf_counter() - t0
         assert proc.returncode == 130
-        assert waited < 2.5, waited      # about a second; slack for a loaded 2-core machine
+        assert waited < 5.0, waited      # about a second alone; slack for a loaded 2-core machine (load 10 seen)
     finally:
         if proc.poll() is None:
             proc.kill()
