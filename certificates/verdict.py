@@ -55,7 +55,8 @@ from blasso.measure import Measure
 from blasso.objective import dual_objective
 from blasso.progress import as_progress
 from blasso.sphere import Grid, make_grid, random_sphere
-from blasso.validation import BlassoInputError, SolverError, check_lam, check_nonneg, check_rng, check_X
+from blasso.validation import (BlassoInputError, SolverError, check_choice, check_lam, check_nonneg, check_rng,
+                               check_X)
 
 from .ball import arb_less, atoms_interior, cone_bound, eta_ball, exact_precertificate, exact_rank_test, \
     unit_vector_balls
@@ -253,6 +254,13 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
     rng : Generator or int
     radii : sequence of float
         Radii of the margin curve.
+    ground_truth : {"auto", "exact", "grid"}
+        For ``lam > 0``: ``auto`` solves the exact finite program
+        (:func:`solvers.exact.solve_exact`) when d <= 3 and its closed-form
+        cell count is within budget, and then the bracket is the exact
+        program's verified one and ``target="solution"`` is the exact optimum
+        ``nu*`` (not the grid solution); ``exact`` requires it (refused over
+        budget); ``grid`` never runs it.  ``parts["exact"]`` says what ran and why.
     progress : callable, optional
         ``progress(desc, done, total)`` (see :mod:`blasso.progress`).
     """
@@ -519,7 +527,7 @@ def _grid_problem(inst: Instance, lam: float, grid: Grid, solver: str, say) -> _
 def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid: Grid | None = None,
                      grid_size: int | None = None, time_budget: float = 60.0, tol: float = CONDITIONS_TOL, seed: int = 0,
                      solver: str = "auto", merge_angle: float = 0.1, radii=DEFAULT_RADII,
-                     progress=None) -> CertifyReport:
+                     ground_truth: str = "auto", progress=None) -> CertifyReport:
     """Certify an instance: conditions (10) for a target, then (auxiliary) the grid dual and a bracket.
 
     The verdict is that of :func:`check_conditions` and is computed first for
@@ -554,6 +562,13 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     solver : str
         Grid problem solver (``auto`` = :func:`solvers.choose_solver`; CVXPY
         names; the basis pursuit always uses HiGHS + a conic QP solver).
+    ground_truth : {"auto", "exact", "grid"}
+        For ``lam > 0``: ``auto`` solves the exact finite program
+        (:func:`solvers.exact.solve_exact`) when d <= 3 and its closed-form
+        cell count is within budget, and then the bracket is the exact
+        program's verified one and ``target="solution"`` is the exact optimum
+        ``nu*`` (not the grid solution); ``exact`` requires it (refused over
+        budget); ``grid`` never runs it.  ``parts["exact"]`` says what ran and why.
     progress : callable, optional
         ``progress(desc, done, total)`` (see :mod:`blasso.progress`).
     """
@@ -564,6 +579,7 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     lam = check_lam(lam, allow_zero=True)
     tol = check_nonneg(tol, "tol")
     time_budget = check_nonneg(time_budget, "time_budget")
+    ground_truth = check_choice(ground_truth, ("auto", "exact", "grid"), name="ground_truth")
     if grid is None:
         grid = make_grid("auto", default_grid_size(inst.n, inst.d) if grid_size is None else grid_size, inst.d)
     if grid.d != inst.d:
@@ -595,7 +611,11 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
         why = parts["grid"].get("zero_reason", "the grid solution has no atoms")
         raise BlassoInputError(f"target 'solution' is the zero measure ({why}): nothing to certify;"
                                " use a smaller lam or target 'teacher'")
-    kind_t, nu_t = _target_measure(inst, target, gp.measure, merge_angle)
+    ex = _exact_part(inst, lam, ground_truth, time_budget, parts, say)
+    if target == "solution" and ex is not None:
+        kind_t, nu_t = "solution", ex.measure.merge(merge_angle).prune(0.0)
+    else:
+        kind_t, nu_t = _target_measure(inst, target, gp.measure, merge_angle)
     say(f"conditions (10) for the {kind_t} ({len(nu_t)} atoms) ...")
     share = 0.7 if gp.p is not None else 1.0
     cond = check_conditions(inst.X, nu_t, tol=tol, time_budget=share * time_budget, rng=rng, radii=radii,
@@ -613,5 +633,43 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
         parts["grid"]["dual_scale"] = s
         parts["grid"]["grid_atoms"] = len(gp.measure)
     flat = {k: v for k, v in parts.get("grid", {}).items() if k not in ("status", "reason", "wall_s")}
+    hi = None if lo is None else gp.primal
+    flat["ground_truth"] = "grid"
+    if ex is not None:      # the exact program's verified bracket replaces the grid one
+        lo, hi = ex.J_lower, ex.J_upper
+        flat.update(ground_truth="exact", exact_rel_width=ex.rel_width, exact_n_atoms=len(ex.measure),
+                    exact_unique=None if ex.uniqueness is None else ex.uniqueness.get("unique"),
+                    exact_reason=None if ex.uniqueness is None else ex.uniqueness.get("reason"))
     return CertifyReport(cond.verdict, cond.reason, cond, lam, kind_t, nu_t, grid, gp.p, sup_g, gp.primal,
-                         lo, None if lo is None else gp.primal, kind, time.perf_counter() - t0, parts, flat)
+                         lo, hi, kind, time.perf_counter() - t0, parts, flat)
+
+
+def _exact_part(inst: Instance, lam: float, mode: str, time_budget: float, parts: dict, say):
+    """The exact finite program for ``lam > 0`` (see ``ground_truth`` of :func:`certify_instance`), or None."""
+    from solvers.exact import ExactConfig, exact_affordable, solve_exact
+
+    if lam == 0 or mode == "grid":
+        parts["exact"] = {"status": "skipped", "reason": "lam = 0 (basis pursuit)" if lam == 0 else
+                          "ground truth 'grid' requested"}
+        return None
+    ok, bound, budget = exact_affordable(inst.X)
+    if not ok or (mode == "auto" and inst.d > 3):
+        reason = (f"up to {bound} cells > budget {budget}" if not ok else
+                  f"d = {inst.d} > 3 (auto runs the exact program for d = 2, 3 only)")
+        if mode == "exact":
+            raise BlassoInputError(f"exact ground truth refused: {reason}")
+        parts["exact"] = {"status": "skipped", "reason": reason}
+        return None
+    say(f"exact finite program ({bound} cells at most) ...")
+    t = time.perf_counter()
+    try:
+        ex = solve_exact(inst.X, inst.y, lam, config=ExactConfig(sup_budget=max(1.0, min(30.0, 0.3 * time_budget))),
+                         progress=say)
+    except SolverError as exc:
+        if mode == "exact":
+            raise
+        parts["exact"] = {"status": "failed", "reason": str(exc)}
+        return None
+    parts["exact"] = {"status": "ok", "cells": ex.cells.get("n_cells"), "rel_width": ex.rel_width,
+                      "n_atoms": len(ex.measure), "wall_s": time.perf_counter() - t}
+    return ex

@@ -85,12 +85,18 @@ def _nested(kind, d, fine, step):
 def test_bracket_contains_a_much_finer_grid_objective(teacher, d, lam, seed):
     inst = make_instance(teacher=teacher, n=40, d=d, m=2, seed=seed)
     coarse, fine = _nested("equi" if d == 2 else "rand", d, 8000 if d == 2 else 4000, 40 if d == 2 else 20)
-    rep = certify_instance(inst, lam=lam, grid=coarse, time_budget=4)
+    rep = certify_instance(inst, lam=lam, grid=coarse, time_budget=4, ground_truth="grid")
     J_fine = solve_grid_lasso(inst.X, inst.y, lam, fine, solver="CLARABEL").objective
     assert rep.bracket_lo <= J_fine + 1e-9  # rigorous lower bound (continuous J* <= J_fine)
     assert J_fine <= rep.bracket_hi + 1e-9  # the fine grid contains the coarse one
     assert rep.bracket_lo < rep.bracket_hi
     assert (rep.bracket_hi - rep.bracket_lo) / rep.bracket_hi < 0.2  # not a vacuous bracket (measured <= 0.12)
+    # the default (auto) ground truth in d <= 3 is the exact program: its verified bracket lies inside
+    # the grid one, below the much finer grid (J* is below every grid), and is tight
+    ex = certify_instance(inst, lam=lam, grid=coarse, time_budget=4)
+    assert ex.info["ground_truth"] == "exact" and ex.parts["exact"]["status"] == "ok"
+    assert rep.bracket_lo - 1e-9 <= ex.bracket_lo <= ex.bracket_hi <= J_fine + 1e-9
+    assert (ex.bracket_hi - ex.bracket_lo) / ex.bracket_hi < 1e-6
 
 
 def test_bracket_for_basis_pursuit_value():
@@ -208,3 +214,22 @@ def test_zero_solution_target_is_refused_naming_lam_max():
     inst = make_instance(teacher="paper", n=30, d=2, m=1, seed=0)
     with pytest.raises(BlassoInputError, match="lam_max"):
         certify_instance(inst, lam=10.0, target="solution", grid_size=200, time_budget=2)
+
+
+def test_target_solution_is_the_exact_optimum_when_the_exact_program_runs():
+    from blasso.objective import blasso_objective
+    from solvers.exact import solve_exact
+
+    inst = make_instance(teacher="mixed-signs", n=40, d=2, m=2, seed=4)
+    lam = 1e-2
+    rep = certify_instance(inst, lam=lam, target="solution", time_budget=4)
+    ex = solve_exact(inst.X, inst.y, lam)
+    assert rep.info["ground_truth"] == "exact"
+    # the certified target is nu* (merged), whose J is the exact optimum, not the grid solution's
+    assert abs(blasso_objective(rep.target, inst.X, inst.y, lam) - ex.J_upper) <= 1e-9 * ex.J_upper
+    assert rep.info["exact_n_atoms"] == len(ex.measure)
+    grid_only = certify_instance(inst, lam=lam, target="solution", time_budget=4, ground_truth="grid")
+    assert grid_only.info["ground_truth"] == "grid" and grid_only.parts["exact"]["status"] == "skipped"
+    with pytest.raises(BlassoInputError, match="exact ground truth refused"):
+        certify_instance(make_instance(teacher="paper", n=40, d=5, m=2, seed=0), lam=lam, ground_truth="exact",
+                         time_budget=1)

@@ -53,6 +53,10 @@ def add_arguments(p) -> None:
     p.add_argument("--solver", default="CLARABEL", type=str.upper, choices=("CLARABEL", "ECOS", "SCS"),
                    help="CVXPY solver of the grid problems (default CLARABEL, not AUTO: certify solves basis "
                         "pursuit and the minimal-norm p_0 problem, which the FAST LASSO path does not)")
+    p.add_argument("--ground-truth", default="auto", choices=("auto", "exact", "grid"),
+                   help="lam > 0: 'auto' (default) solves the exact finite program when d <= 3 and the cell count"
+                        " is within budget: its verified bracket is reported and --target solution is the exact"
+                        " optimum; 'exact' requires it; 'grid' uses the grid solution only")
     p.add_argument("--population", action="store_true",
                    help="also the population (n -> infinity) certificate of the target, its margin curve next to"
                         " the sample's, and a sample-size estimate")
@@ -101,7 +105,8 @@ def run(args, out) -> dict:
     extra = {"radii": tuple(math.radians(r) for r in POPULATION_RADII_DEG)} if args.population else {}
     rep = certify_instance(inst, lam=lam, target=args.target, grid=grid, time_budget=args.time_budget,
                            tol=CONDITIONS_TOL if args.tol is None else args.tol, seed=args.grid_seed, solver=args.solver,
-                           merge_angle=math.radians(args.merge_angle_deg), progress=out.progress, **extra)
+                           merge_angle=math.radians(args.merge_angle_deg), ground_truth=args.ground_truth,
+                           progress=out.progress, **extra)
     out.print(f"n={inst.n} d={inst.d} lam={lam:g}  {grid.describe()}")
     out.print(format_table(rep.table_rows(), ["quantity", "value"]))
     out.print(f"reason: {rep.reason}")
