@@ -4,7 +4,7 @@
 inputs, as in each seed paper), runs the baseline (:mod:`solvers.baselines`),
 then on the **same data**:
 
-* the convex ground truth: :func:`blasso.studies.compare._convex_truth`
+* the convex ground truth: :func:`blasso.studies.compare.convex_truth`
   (the exact finite program when its pattern count is affordable, e.g. d = 3
   and n <~ 100, with a certified bracket; else grid LASSO + off-grid
   refinement + exchange rounds, where ``certify`` adds the rigorous sup over
@@ -220,11 +220,12 @@ def _algorithm1(data: _Data, s: float, cref: dict, cfg: BaselineConfig, teacher_
 
 
 def _convex(data: _Data, s: float, cfg: BaselineConfig, say) -> dict:
-    from .compare import _convex_truth
+    from .compare import convex_truth
 
     t0 = time.perf_counter()
-    nu, J, J_lower, info = _convex_truth(data.X / s, data.y, cfg.lam, None, cfg.grid_size, "FAST",
-                                         cfg.refine_rounds, cfg.certify, cfg.sup_budget, cfg.seed, say)
+    nu, J, J_lower, info = convex_truth(data.X / s, data.y, cfg.lam, grid_size=cfg.grid_size, solver="FAST",
+                                        rounds=cfg.refine_rounds, certify=cfg.certify, sup_budget=cfg.sup_budget,
+                                        seed=cfg.seed, progress=say)
     info = {k: v for k, v in info.items() if k != "stages"}
     return {"measure": nu, "J": float(J), "J_lower": None if J_lower is None else float(J_lower),
             "wall_s": time.perf_counter() - t0, "info": info,

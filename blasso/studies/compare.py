@@ -52,7 +52,7 @@ from ..sphere import geodesic_distance, random_sphere
 from ..validation import BlassoInputError, check_lam, check_X, check_y
 
 __all__ = ["VERDICTS", "Tolerances", "flat_distance", "match_atoms", "compare_measures", "sphere_sup_oracle",
-           "gd_vs_convex"]
+           "convex_truth", "gd_vs_convex"]
 
 VERDICTS = ("same-measure", "different-measure", "inconclusive")
 
@@ -329,15 +329,26 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     return oracle
 
 
-def _convex_truth(X, y, lam, grid, grid_size, solver, rounds, certify, sup_budget, seed, say, exact="auto"):
-    """The convex reference of :func:`gd_vs_convex`: (measure, J, certified lower bound or None, info).
+def convex_truth(X, y, lam: float, *, grid=None, grid_size: int = 4000, solver: str = "FAST", rounds: int = 6,
+                 certify: bool = True, sup_budget: float = 20.0, seed: int = 0, exact: str = "auto",
+                 progress=None) -> tuple:
+    """The convex reference of :func:`gd_vs_convex` (and of the baselines), on trusted inputs.
 
     :func:`blasso.studies.ground_truth.ground_truth`: the exact program when
-    affordable (``exact="auto"``), else the exchange rounds; ``info["ground_truth"]`` says which.
+    affordable (``exact="auto"``), else the exchange rounds on ``grid``
+    (default: the ``auto`` grid of about ``grid_size`` directions), with the
+    rigorous sphere sup of :func:`sphere_sup_oracle` when ``certify``.
+
+    Returns
+    -------
+    measure, J, J_lower, info
+        The reference measure, its objective, the certified lower bound (or
+        None) and a dict whose ``ground_truth`` says which method ran.
     """
     from ..sphere import make_grid
     from .ground_truth import ground_truth
 
+    say = as_progress(progress)
     if grid is None:
         grid = make_grid("auto", grid_size, X.shape[1])
     say(f"convex reference: grid LASSO on {grid.describe()} + exact program or exchange rounds ...")
@@ -387,8 +398,9 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     lam = check_lam(lam)
     say = as_progress(progress)
     if ref is None:
-        ref_measure, J_ref, J_lower, convex_info = _convex_truth(
-            X, y, lam, grid, grid_size, lasso_solver, refine_rounds, certify, sup_budget, seed, say, exact)
+        ref_measure, J_ref, J_lower, convex_info = convex_truth(
+            X, y, lam, grid=grid, grid_size=grid_size, solver=lasso_solver, rounds=refine_rounds, certify=certify,
+            sup_budget=sup_budget, seed=seed, exact=exact, progress=say)
     else:
         ref_measure, J_lower = ref, None
         J_ref = blasso_objective(ref, X, y, lam)
