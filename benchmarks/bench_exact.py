@@ -43,9 +43,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from blasso.instance import make_instance  # noqa: E402
-from blasso.measure import Measure  # noqa: E402
 from blasso.objective import blasso_objective  # noqa: E402
 from blasso.sphere import make_grid  # noqa: E402
+from solvers.exact import measure_from_cell_weights  # noqa: E402
 
 LAM = 1e-3
 OUT = Path(__file__).resolve().parent / "results"
@@ -123,13 +123,7 @@ def table():
 
 def _scnn_measure(params, d):
     V, W = (np.asarray(a, dtype=float).reshape(-1, d) for a in params)
-    th, c = [], []
-    for M, s in ((V, 1.0), (W, -1.0)):
-        nr = np.linalg.norm(M, axis=1)
-        k = nr > 1e-12
-        th.append(M[k] / nr[k, None])
-        c.append(s * nr[k])
-    return Measure(np.vstack(th), np.concatenate(c))
+    return measure_from_cell_weights(V, W)
 
 
 def pyscnn():

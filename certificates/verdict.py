@@ -254,13 +254,6 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
     rng : Generator or int
     radii : sequence of float
         Radii of the margin curve.
-    ground_truth : {"auto", "exact", "grid"}
-        For ``lam > 0``: ``auto`` solves the exact finite program
-        (:func:`solvers.exact.solve_exact`) when d <= 3 and its closed-form
-        cell count is within budget, and then the bracket is the exact
-        program's verified one and ``target="solution"`` is the exact optimum
-        ``nu*`` (not the grid solution); ``exact`` requires it (refused over
-        budget); ``grid`` never runs it.  ``parts["exact"]`` says what ran and why.
     progress : callable, optional
         ``progress(desc, done, total)`` (see :mod:`blasso.progress`).
     """

@@ -45,7 +45,7 @@ from blasso.validation import (BlassoInputError, SolverError, check_lam, check_p
 from .patterns import DEFAULT_MAX_CELLS, LP_MAX_CELLS, Cells, cell_count_bound, enumerate_cells
 
 __all__ = ["ExactConfig", "ExactResult", "exact_budget", "exact_affordable", "cell_duals", "solve_exact",
-           "uniqueness"]
+           "uniqueness", "measure_from_cell_weights"]
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,23 @@ def _measure(atoms, d: int) -> Measure:
     th = np.array([v / np.linalg.norm(v) for _, _, v in atoms])
     c = np.array([s * np.linalg.norm(v) for _, s, v in atoms])
     return Measure(th, c)
+
+
+def measure_from_cell_weights(V, W, *, atol: float = 1e-12) -> Measure:
+    """The measure of the convex program's weights: atoms ``v/||v||`` with ``+||v||``, ``w/||w||`` with ``-||w||``.
+
+    ``V``, ``W`` (k, d): the positive and negative cell variables, e.g. the
+    ``parameters`` of a pyscnn convex model reshaped; rows with norm at most
+    ``atol`` carry no atom.
+    """
+    V, W = (np.atleast_2d(np.asarray(a, dtype=float)) for a in (V, W))
+    th, c = [], []
+    for M, s in ((V, 1.0), (W, -1.0)):
+        nr = np.linalg.norm(M, axis=1)
+        k = nr > atol
+        th.append(M[k] / nr[k, None])
+        c.append(s * nr[k])
+    return Measure(np.vstack(th), np.concatenate(c))
 
 
 # ------------------------------------------------------------------ polish

@@ -14,7 +14,7 @@ from blasso.objective import blasso_objective
 from blasso.sphere import covering_radius, make_grid
 from blasso.validation import BlassoInputError
 from solvers import solve_lasso
-from solvers.exact import ExactConfig, cell_duals, solve_exact
+from solvers.exact import ExactConfig, cell_duals, measure_from_cell_weights, solve_exact
 from solvers.patterns import enumerate_cells
 
 LAM = 1e-3
@@ -174,12 +174,6 @@ def test_pyscnn_cross_check():
     cm, _ = optimize_model(model, CVXPYSolver(model, "ecos"), Metrics(), inst.X, inst.y[:, None],
                            regularizer=NeuronGL1(LAM), return_convex=True, unitize_data=False, dtype="float64")
     V, W = (np.asarray(a).reshape(-1, 2) for a in cm.parameters)
-    th, c = [], []
-    for M, s in ((V, 1.0), (W, -1.0)):
-        nr = np.linalg.norm(M, axis=1)
-        k = nr > 1e-12
-        th.append(M[k] / nr[k, None])
-        c.append(s * nr[k])
-    J_scnn = blasso_objective(Measure(np.vstack(th), np.concatenate(c)), inst.X, inst.y, LAM)
+    J_scnn = blasso_objective(measure_from_cell_weights(V, W), inst.X, inst.y, LAM)
     assert r.J_lower <= J_scnn * (1 + 1e-12)
     assert J_scnn == pytest.approx(r.J_upper, rel=1e-6)
