@@ -573,6 +573,7 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     tol = check_nonneg(tol, "tol")
     time_budget = check_nonneg(time_budget, "time_budget")
     ground_truth = check_choice(ground_truth, ("auto", "exact", "grid"), name="ground_truth")
+    plan = _exact_plan(inst, lam, ground_truth)     # refused over budget before any work
     if grid is None:
         grid = make_grid("auto", default_grid_size(inst.n, inst.d) if grid_size is None else grid_size, inst.d)
     if grid.d != inst.d:
@@ -604,7 +605,7 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
         why = parts["grid"].get("zero_reason", "the grid solution has no atoms")
         raise BlassoInputError(f"target 'solution' is the zero measure ({why}): nothing to certify;"
                                " use a smaller lam or target 'teacher'")
-    ex = _exact_part(inst, lam, ground_truth, time_budget, parts, say)
+    ex = _exact_part(inst, lam, ground_truth, plan, time_budget, parts, say)
     if target == "solution" and ex is not None:
         kind_t, nu_t = "solution", ex.measure.merge(merge_angle).prune(0.0)
     else:
@@ -637,23 +638,35 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
                          lo, hi, kind, time.perf_counter() - t0, parts, flat)
 
 
-def _exact_part(inst: Instance, lam: float, mode: str, time_budget: float, parts: dict, say):
-    """The exact finite program for ``lam > 0`` (see ``ground_truth`` of :func:`certify_instance`), or None."""
-    from solvers.exact import ExactConfig, exact_affordable, solve_exact
+def _exact_plan(inst: Instance, lam: float, mode: str) -> tuple[bool, str]:
+    """Whether the exact program runs (see ``ground_truth`` of :func:`certify_instance`), and why (not).
+
+    Decided before any work: ``mode="exact"`` over budget raises at once.
+    """
+    from solvers.exact import exact_affordable
 
     if lam == 0 or mode == "grid":
-        parts["exact"] = {"status": "skipped", "reason": "lam = 0 (basis pursuit)" if lam == 0 else
-                          "ground truth 'grid' requested"}
-        return None
+        return False, "lam = 0 (basis pursuit)" if lam == 0 else "ground truth 'grid' requested"
     ok, bound, budget = exact_affordable(inst.X)
-    if not ok or (mode == "auto" and inst.d > 3):
-        reason = (f"up to {bound} cells > budget {budget}" if not ok else
-                  f"d = {inst.d} > 3 (auto runs the exact program for d = 2, 3 only)")
-        if mode == "exact":
-            raise BlassoInputError(f"exact ground truth refused: {reason}")
-        parts["exact"] = {"status": "skipped", "reason": reason}
+    if ok and (mode == "exact" or inst.d <= 3):
+        return True, f"{bound} cells at most"
+    reason = (f"up to {bound} cells > budget {budget}" if not ok else
+              f"d = {inst.d} > 3 (auto runs the exact program for d = 2, 3 only)")
+    if mode == "exact":
+        raise BlassoInputError(f"exact ground truth refused: {reason}")
+    return False, reason
+
+
+def _exact_part(inst: Instance, lam: float, mode: str, plan: tuple[bool, str], time_budget: float, parts: dict,
+                say):
+    """The exact finite program for ``lam > 0`` when ``plan`` says so (:func:`_exact_plan`), or None."""
+    from solvers.exact import ExactConfig, solve_exact
+
+    run, why = plan
+    if not run:
+        parts["exact"] = {"status": "skipped", "reason": why}
         return None
-    say(f"exact finite program ({bound} cells at most) ...")
+    say(f"exact finite program ({why}) ...")
     t = time.perf_counter()
     try:
         ex = solve_exact(inst.X, inst.y, lam, config=ExactConfig(sup_budget=max(1.0, min(30.0, 0.3 * time_budget))),

@@ -107,6 +107,20 @@ CASES = [
     (["reproduce", "fig1", "--out", "figs", "--iters", "0"], "'0'"),
     (["reproduce", "fig1", "--out", "old_figs"], "'old_figs/fig1.png' exists"),
     (["reproduce", "fig1"], "--out"),
+    # ------------------------------------------------------ exact, baseline, sweep
+    (["certify", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--ground-truth", "exact"], "184342 cells"),
+    (["solve", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--exact"], "184,342"),
+    (["baseline", "nobody"], "'nobody'"),
+    (["baseline", "tensor-init", "--n", "0"], "'0'"),
+    (["baseline", "mild-overparam", "--k", "-1"], "'-1'"),
+    (["baseline", "abs-teacher", "--noise", "nan"], "'nan'"),
+    (["sweep", "run", "missing.toml", "--store", "s.sqlite"], "'missing.toml'"),
+    (["sweep", "run", "bad.toml", "--store", "s.sqlite"], "'bad.toml': not valid TOML"),
+    (["sweep", "run", "zero_n.toml", "--store", "s.sqlite"], "got 0"),
+    (["sweep", "run", "badtask.toml", "--store", "s.sqlite"], "'fly'"),
+    (["sweep", "run", "--store", "s.sqlite"], "SPEC.toml"),
+    (["sweep", "status", "--store", "missing.sqlite"], "'missing.sqlite'"),
+    (["sweep", "export", "--store", "missing.sqlite", "--csv", "/dev/null"], "/dev/null"),
     (["frobnicate"], "'frobnicate'"),
 ]
 
@@ -137,6 +151,10 @@ def _fixtures(d: Path) -> None:
     (d / "old_figs").mkdir()
     (d / "old_figs" / "fig1.png").write_bytes(b"png")
     (d / "old_figs" / "margin_curve.png").write_bytes(b"png")
+    (d / "bad.toml").write_text('[sweep]\ntask = "certify"\n[grid\nn = 3\n')
+    (d / "zero_n.toml").write_text('[sweep]\ntask = "certify"\n[grid]\nteacher = "paper"\nn = [0]\nm = 1\nd = 2\n'
+                                   'seeds = 1\n')
+    (d / "badtask.toml").write_text('[sweep]\ntask = "fly"\n[grid]\nn = [20]\nm = 1\nd = 2\nseeds = 1\n')
 
 
 @pytest.fixture(scope="module")
