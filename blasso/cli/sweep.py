@@ -71,10 +71,7 @@ def _check(args) -> None:
 def outputs(args) -> list:
     _check(args)
     if args.action == "export":
-        csv = Path(args.csv)
-        if csv.exists() and not csv.is_file():       # a device or a pipe: an atomic rename would replace it
-            raise BlassoInputError(f"--csv {args.csv!r} is not a regular file; give a file name")
-        return [OutputSpec("--csv", csv)]
+        return [OutputSpec("--csv", Path(args.csv))]   # check_output_path refuses devices and pipes
     if args.action == "report":
         from blasso.studies.sweep import Store
         from blasso.studies.sweep.report import report_files
