@@ -114,6 +114,7 @@ CASES = [
     (["baseline", "tensor-init", "--n", "0"], "'0'"),
     (["baseline", "mild-overparam", "--k", "-1"], "'-1'"),
     (["baseline", "abs-teacher", "--noise", "nan"], "'nan'"),
+    (["baseline", "abs-teacher", "--n", "100000000", "--max-memory", "2G"], "2.0 GiB of the --max-memory limit"),
     (["sweep", "run", "missing.toml", "--store", "s.sqlite"], "'missing.toml'"),
     (["sweep", "run", "bad.toml", "--store", "s.sqlite"], "'bad.toml': not valid TOML"),
     (["sweep", "run", "zero_n.toml", "--store", "s.sqlite"], "got 0"),

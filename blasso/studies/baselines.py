@@ -47,11 +47,13 @@ import numpy as np
 
 from ..instance import Instance, make_teacher
 from ..measure import Measure
+from ..memory import check_memory
 from ..progress import as_progress
 from ..validation import (BlassoInputError, check_choice, check_lam, check_nonneg, check_positive,
                           check_positive_int, check_seed)
 
-__all__ = ["BASELINES", "DEFAULTS", "BaselineConfig", "default_config", "run_baseline", "teacher_angles", "to_unit_ball"]
+__all__ = ["BASELINES", "DEFAULTS", "BaselineConfig", "default_config", "baseline_memory", "run_baseline",
+           "teacher_angles", "to_unit_ball"]
 
 BASELINES = ("tensor-init", "mild-overparam", "abs-teacher")
 
@@ -304,6 +306,24 @@ def _thin(v, k: int = 200) -> list:
 _RUNNERS = {"tensor-init": _tensor_init, "mild-overparam": _mild, "abs-teacher": _abs}
 
 
+def baseline_memory(name: str, cfg: BaselineConfig) -> int:
+    """Estimated peak bytes of :func:`run_baseline`, checked before any array is allocated.
+
+    The data and held-out inputs, three ``(n, width)`` activation blocks of the
+    gradient steps, the grid LASSO of the convex optimum and, for
+    ``abs-teacher``, the kernel matrices (train ``n x n`` with its
+    cross-validation copies, test ``n_test x n``).
+    """
+    from solvers import lasso_memory
+
+    n, d = cfg.n, cfg.d
+    width = max(cfg.width, cfg.m + cfg.k)
+    nbytes = 8 * ((n + cfg.n_test) * d + 3 * n * width)
+    if name == "abs-teacher":
+        nbytes += 8 * (3 * n * n + cfg.n_test * n)
+    return nbytes + lasso_memory(n, cfg.grid_size, "FAST")
+
+
 def run_baseline(name: str, cfg: BaselineConfig, *, progress=None) -> dict:
     """Run one baseline on its instance, the convex optimum and Algorithm 1 on the same data.
 
@@ -328,6 +348,7 @@ def run_baseline(name: str, cfg: BaselineConfig, *, progress=None) -> dict:
     name = check_choice(name, BASELINES, name="baseline")
     if not isinstance(cfg, BaselineConfig):
         raise BlassoInputError(f"cfg must be a BaselineConfig; got {type(cfg).__name__}")
+    check_memory(baseline_memory(name, cfg), f"baseline {name} with n = {cfg.n:,}, d = {cfg.d}")
     from solvers.threads import blas_threads
 
     with blas_threads(1):        # small dense products: one BLAS thread is faster on a shared machine
