@@ -78,8 +78,8 @@ def markdown(rows: list) -> str:
 
 
 def abs_kernels(ns, ds, seeds, iters: int) -> dict:
-    from solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output, run_abs_gd, test_loss
-    from solvers.baselines.kernels import kernel_ridge
+    from blasso.solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output, run_abs_gd, test_loss
+    from blasso.solvers.baselines.kernels import kernel_ridge
 
     out = {"n": list(ns), "d": list(ds), "seeds": list(seeds), "iters": iters, "curves": {}}
     for d in ds:
@@ -132,8 +132,8 @@ def plot_abs(res: dict, path: Path) -> None:
 
 def tensor_floor(ns, seeds) -> dict:
     from blasso.studies.baselines import BaselineConfig, _make_data
-    from solvers.baselines._net import param_error
-    from solvers.baselines.tensor_init import run_tensor_gd, tensor_initialization
+    from blasso.solvers.baselines._net import param_error
+    from blasso.solvers.baselines.tensor_init import run_tensor_gd, tensor_initialization
 
     out = {"n": list(ns), "noise": 0.1, "iters": 5000, "floor": [], "init_error": [], "rate": [], "status": []}
     for n in ns:
@@ -159,7 +159,7 @@ def tensor_floor(ns, seeds) -> dict:
 
 def mild_k(ks, iters: int) -> dict:
     from blasso.studies.baselines import _make_data
-    from solvers.baselines.mild_overparam import run_mild_gd
+    from blasso.solvers.baselines.mild_overparam import run_mild_gd
 
     data = _make_data("mild-overparam", default_config("mild-overparam"))
     out = {"k": list(ks), "iters": iters, "delta": 0.1, "loss": [], "success": [], "loss_trace": {}}

@@ -37,8 +37,8 @@ from blasso.cli._common import format_table
 from blasso.instance import make_instance
 from blasso.jsonio import to_jsonable
 from blasso.sphere import random_sphere
-from certificates.sup import sup_exact_sphere3
-from certificates.verdict import check_conditions
+from blasso.certificates.sup import sup_exact_sphere3
+from blasso.certificates.verdict import check_conditions
 
 
 def machine_limits() -> dict:

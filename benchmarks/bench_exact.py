@@ -1,6 +1,6 @@
-"""Benchmark: the exact finite program (solvers.exact) -- time vs n, and grid / exchange / exact side by side.
+"""Benchmark: the exact finite program (blasso.solvers.exact) -- time vs n, and grid / exchange / exact side by side.
 
-Part 1 (``scaling``): :func:`solvers.exact.solve_exact` at lam = 1e-3 on
+Part 1 (``scaling``): :func:`blasso.solvers.exact.solve_exact` at lam = 1e-3 on
 mixed-sign teachers (seed 0, noise 0.01) for d = 2, n up to 2000 and d = 3,
 n up to 150: cells (closed form vs enumerated), column-generation rounds,
 atoms, bracket width, and the seconds of each stage (enumeration, CVXPY +
@@ -9,7 +9,7 @@ polish, the rigorous sup of the verification, the uniqueness test).
 Part 2 (``table``): several instances (d = 2, 3; paper and mixed-sign
 teachers; with and without noise), lam = 1e-3: J of the default grid
 (``auto``, 4000 directions, FAST), the certified bracket of the exchange
-rounds (:func:`solvers.refine.convex_reference` with the rigorous sup oracle,
+rounds (:func:`blasso.solvers.refine.convex_reference` with the rigorous sup oracle,
 as ``compare`` runs it: 300-direction base grid, 8 rounds), the exact bracket,
 its width, the atoms of nu* and whether uniqueness is proven, with times
 (all measured in this one run, side by side).
@@ -45,14 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from blasso.instance import make_instance  # noqa: E402
 from blasso.objective import blasso_objective  # noqa: E402
 from blasso.sphere import make_grid  # noqa: E402
-from solvers.exact import measure_from_cell_weights  # noqa: E402
+from blasso.solvers.exact import measure_from_cell_weights  # noqa: E402
 
 LAM = 1e-3
 OUT = Path(__file__).resolve().parent / "results"
 
 
 def _exact_row(inst, cfg=None):
-    from solvers.exact import solve_exact
+    from blasso.solvers.exact import solve_exact
 
     t0 = time.perf_counter()
     r = solve_exact(inst.X, inst.y, LAM, config=cfg)
@@ -93,8 +93,8 @@ INSTANCES = [  # (label, teacher, d, m, n, noise)
 
 def table():
     from blasso.studies.compare import sphere_sup_oracle
-    from solvers import solve_lasso
-    from solvers.refine import convex_reference
+    from blasso.solvers import solve_lasso
+    from blasso.solvers.refine import convex_reference
 
     rows = []
     for label, teacher, d, m, n, noise in INSTANCES:
@@ -137,7 +137,7 @@ def pyscnn():
     except ImportError as err:
         print(f"pyscnn not importable: {err}")
         return {"skipped": str(err)}
-    from solvers.patterns import enumerate_cells
+    from blasso.solvers.patterns import enumerate_cells
 
     rows = []
     for label, teacher, d, m, n, noise in [("d2 mixed", "mixed-signs", 2, 2, 60, 0.0),

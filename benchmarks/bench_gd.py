@@ -1,15 +1,15 @@
-"""Benchmark: Algorithm 1 in vectorised NumPy (solvers.gd) against a straightforward loop (and PyTorch).
+"""Benchmark: Algorithm 1 in vectorised NumPy (blasso.solvers.gd) against a straightforward loop (and PyTorch).
 
 Instances: the paper's Fig. 2 setting (m = d = 5, n = 100, paper teacher,
 seed 0) and the Fig. 1 setting (d = 2, m = 2, canonical teacher, n = 100),
 lam = 1e-3.  J* is the convex reference
-(:func:`solvers.refine.convex_reference` on a 10^4 / 3600-point grid; an upper bound
+(:func:`blasso.solvers.refine.convex_reference` on a 10^4 / 3600-point grid; an upper bound
 on the continuous J*, so "reaching J*(1 + 1e-4)" is a slightly easier target
 than reaching the true optimum).
 
 For M in 10, 100, 1000 (same initialisation, same alpha for every implementation):
 
-* ``numpy``: :func:`solvers.gd.run_gd`; iterations/s over ``--probe-iters``
+* ``numpy``: :func:`blasso.solvers.gd.run_gd`; iterations/s over ``--probe-iters``
   iterations, and the time (and iterations) to reach ``J <= J* (1 + 1e-4)``,
   capped at ``--budget`` seconds;
 * ``loop``: the same algorithm written the straightforward way (Python loop
@@ -46,8 +46,8 @@ sys.path.insert(0, str(ROOT))
 from blasso.instance import make_instance, paper_instance  # noqa: E402
 from blasso.progress import TerminalProgress  # noqa: E402
 from blasso.sphere import make_grid  # noqa: E402
-from solvers.gd import choose_alpha, init_network, run_gd  # noqa: E402
-from solvers.refine import convex_reference  # noqa: E402
+from blasso.solvers.gd import choose_alpha, init_network, run_gd  # noqa: E402
+from blasso.solvers.refine import convex_reference  # noqa: E402
 
 
 def loop_steps(a, W, X, y, lam, alpha, iters):
@@ -77,7 +77,7 @@ def loop_steps(a, W, X, y, lam, alpha, iters):
 
 
 def torch_steps(a, W, X, y, lam, alpha, iters):
-    """Algorithm 1 (L1) in PyTorch (CPU, float64), vectorised like solvers.gd."""
+    """Algorithm 1 (L1) in PyTorch (CPU, float64), vectorised like blasso.solvers.gd."""
     import torch
     a = torch.tensor(a, dtype=torch.float64)
     W = torch.tensor(W, dtype=torch.float64)

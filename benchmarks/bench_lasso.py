@@ -87,7 +87,7 @@ def _make_runner(peer: str, X, y, lam: float, grid):
     """Return ``run() -> (c, stats)`` for one peer (the dense matrix is built here, untimed)."""
     tol = PEER_TOL[peer]
     if peer == "fast":
-        from solvers.lasso_fast import solve_grid_lasso_fast
+        from blasso.solvers.lasso_fast import solve_grid_lasso_fast
 
         def run():
             res = solve_grid_lasso_fast(X, y, lam, grid, tol=tol)
@@ -99,7 +99,7 @@ def _make_runner(peer: str, X, y, lam: float, grid):
         return run
     if peer in ("ecos", "clarabel"):
         from blasso.features import feature_matrix
-        from solvers.lasso_cvxpy import solve_grid_lasso
+        from blasso.solvers.lasso_cvxpy import solve_grid_lasso
         A = feature_matrix(X, grid.theta, max_bytes=None)
 
         def run():

@@ -27,10 +27,10 @@ from blasso.features import eta
 from blasso.instance import make_instance
 from blasso.progress import TerminalProgress
 from blasso.sphere import make_grid
-from certificates.dual import basis_pursuit_certificate
-from certificates.sup import sup_abs_eta
-from certificates.verdict import check_conditions
-from solvers import solve_lasso
+from blasso.certificates.dual import basis_pursuit_certificate
+from blasso.certificates.sup import sup_abs_eta
+from blasso.certificates.verdict import check_conditions
+from blasso.solvers import solve_lasso
 
 
 def spurious_mass(inst, lams=(1e-3, 1e-4), G: int = 5000) -> dict:

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from blasso.instance import make_instance
-from certificates.population import population_certificate
+from blasso.certificates.population import population_certificate
 
 
 def one(d: int, seed: int, budget: float, slack: float, canonical: bool) -> dict:

@@ -3,7 +3,7 @@
 A network ``sum_j a_j relu(<w_j, x>)`` is a sparse measure on the sphere; its
 penalised training problem equals the BLASSO over measures.  This package
 holds the data side (instances, sphere grids, features, measures, objectives);
-``solvers`` and ``certificates`` hold the algorithms and the verdicts.
+``blasso.solvers`` and ``blasso.certificates`` hold the algorithms and the verdicts.
 """
 
 from .features import eta, feature_matrix, phi, phi_adjoint

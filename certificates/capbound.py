@@ -3,7 +3,7 @@
 A cap is ``{theta : angle(theta, c) <= r}`` given by a float centre ``c`` (any
 norm) and ``s = sin r`` with ``r < pi/2``; only ``s`` and
 ``cos r = sqrt(1 - s^2)`` enter (no transcendental function, see
-:mod:`certificates.rounding`).  For a sample ``x`` with ``beta = angle(x, c)``:
+:mod:`blasso.certificates.rounding`).  For a sample ``x`` with ``beta = angle(x, c)``:
 
 * ``cos beta > s``: ``<theta, x> > 0`` on the whole cap (``relu`` is linear);
   ``cos beta < -s``: ``relu = 0`` on the cap; otherwise the hyperplane may
@@ -21,7 +21,7 @@ norm) and ``s = sin r`` with ``r < pi/2``; only ``s`` and
   of those samples is a piece on which ``eta = <theta, V_S>`` exactly; its
   sup is at most ``min(sup_cap <theta, V_S>, ||V_S + sum_k mu_k s_k x_k||)`` for
   any ``mu >= 0`` (a cone-projection certificate, see
-  :mod:`certificates.cells`; ``mu`` is the NNLS optimum, found for all pieces
+  :mod:`blasso.certificates.cells`; ``mu`` is the NNLS optimum, found for all pieces
   at once by solving the least-squares problem on every support of at most
   ``d`` walls, :meth:`CapBounder._cone_bounds_batch`).  Pieces whose full pattern is excluded are
   skipped (the pattern of the non-crossing samples is decided rigorously).
@@ -49,7 +49,7 @@ cost of a box is ``O(|amb| d)`` instead of ``O(n d)``; ``|amb|`` is about
 
 Float classification (per row, no interval arithmetic).  Centres are scaled
 by a power of two (exact) to a largest entry in ``[1/2, 1)``; rows are at unit
-scale (:func:`certificates.rounding.exact_scaling`).  With ``c^ = fl(c/|c|)``
+scale (:func:`blasso.certificates.rounding.exact_scaling`).  With ``c^ = fl(c/|c|)``
 and ``x^ = fl(x/|x|)`` (each within ``(d/2 + 2) u`` of the exact unit vector:
 ``d`` squares summed, a square root and a division), ``rho = fl(<c^, x^>)``
 is within ``(2 d + 4) u + O(u^2)`` of ``cos beta`` (the two vector errors
@@ -77,7 +77,7 @@ decided active are exactly ``e``'s active rows minus the undecided ones, so
 ulp by error-free transformations (Dekker's two-product and ``math.fsum``,
 :meth:`CapBounder._exact_pattern_sums`); the two enclosures are intersected.
 
-Every quantity is an interval (:class:`certificates.rounding.IV`) and the
+Every quantity is an interval (:class:`blasso.certificates.rounding.IV`) and the
 returned bound is the upper end, so it is an upper bound of the exact
 supremum for the float data given.  Float evaluations at cap centres are
 returned for lower bounds only.
@@ -185,9 +185,9 @@ class CapBounder:
     ----------
     p : ndarray (n,)
     X : ndarray (n, d)
-        Data at unit scale (:func:`certificates.rounding.exact_scaling`).
+        Data at unit scale (:func:`blasso.certificates.rounding.exact_scaling`).
     excluded : bool array (k, n), set of bytes, or None
-        Excluded activation patterns (a set of :func:`certificates.cells.pattern_key`
+        Excluded activation patterns (a set of :func:`blasso.certificates.cells.pattern_key`
         keys is accepted when no pattern array is at hand; then ``compat`` is
         computed from the keys by full patterns at the centres, which is slower).
     kmax : int
@@ -290,7 +290,7 @@ class CapBounder:
 
         Per row only float operations with a-priori allowances (see "Float
         classification" in the module docstring); per box the interval
-        arithmetic of :class:`certificates.rounding.IV`.
+        arithmetic of :class:`blasso.certificates.rounding.IV`.
         """
         B, d, n, p = C.shape[0], self.d, self.n, self.p
         lens = par.crossing

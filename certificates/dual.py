@@ -81,7 +81,7 @@ def _solve(problem, solvers: tuple, what: str, tol: float) -> str:
     """Solve with the first solver that returns ``optimal``; raise with every status otherwise."""
     import cvxpy as cp
 
-    from solvers.lasso_cvxpy import solver_options
+    from blasso.solvers.lasso_cvxpy import solver_options
 
     seen = []
     for solver in solvers:
@@ -165,7 +165,7 @@ def dual_path(X, y, grid: Grid, lams, *, solver: str = "CLARABEL", p0: np.ndarra
     dict with ``lam`` (decreasing), ``p`` (len(lam), n), ``objective``, and
     ``dist_to_p0`` (relative, ``||p_lam - p0|| / ||p0||``) when ``p0`` is given.
     """
-    from solvers import solve_lasso
+    from blasso.solvers import solve_lasso
 
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
     if lams.size == 0 or np.any(lams <= 0):

@@ -61,7 +61,7 @@ def grid_certificate(result, X, y, *, n_random: int = 200000, rng=0, tol: float 
 
     Parameters
     ----------
-    result : solvers.LassoResult
+    result : blasso.solvers.LassoResult
     X, y : the data the result was computed on
     n_random : int
         Number of uniform random directions for the sampled check.

@@ -103,7 +103,7 @@ def plot_margin_curve(path, curve: list[dict]):
 
 
 def plot_report(report, X, directory) -> list[Path]:
-    """All plots of a :class:`certificates.verdict.CertifyReport` into ``directory``."""
+    """All plots of a :class:`blasso.certificates.verdict.CertifyReport` into ``directory``."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     cond = report.conditions

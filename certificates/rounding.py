@@ -1,6 +1,6 @@
 """Outward-rounded interval arithmetic in NumPy, with the error bounds it rests on.
 
-Every rigorous upper bound of :mod:`certificates.sup` is computed with the
+Every rigorous upper bound of :mod:`blasso.certificates.sup` is computed with the
 operations of this module, so that rounding can only make it larger.  The
 argument, for exactly the operations used:
 

@@ -2,7 +2,7 @@
 
 Everything here is a LOWER bound on ``sup_theta |eta_p(theta)|`` over the
 sphere: a maximum over finitely many directions can miss a violation that
-sits between them.  Rigorous upper bounds live in :mod:`certificates.sup`.
+sits between them.  Rigorous upper bounds live in :mod:`blasso.certificates.sup`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
   (float32, many starts at once; with ``atoms``, also from the maximisers of
   the cells across each atom's nearest walls), whose 8 best ends are polished
   by the cell-to-cell ascent (on a cell the best point is the projection of
-  ``v_C`` onto the cell cone, see :mod:`certificates.cells`), or by the
+  ``v_C`` onto the cell cone, see :mod:`blasso.certificates.cells`), or by the
   method computing ``hi``.  Excluded cells are never entered.  A point value
   is only ever a lower bound, so none of this needs rounding control.
 * ``hi``, by one of:
@@ -15,7 +15,7 @@
     is split in two halves that share the midpoint exactly, and hands its
     partition of the samples to them) are enclosed in caps, and every cap
     bound is computed in outward-rounded interval arithmetic or with stated
-    a-priori allowances (:mod:`certificates.capbound`, :mod:`certificates.rounding`):
+    a-priori allowances (:mod:`blasso.certificates.capbound`, :mod:`blasso.certificates.rounding`):
     ``hi`` is an upper bound of the exact supremum for the float data, with
     no assumption on the data (parallel, duplicated, antipodal or coplanar
     samples, clusters, any scale).
@@ -40,7 +40,7 @@
     allowance :func:`enumeration_error` (``safety``).
 
 Scale: every method runs on data rescaled by exact powers of two
-(:func:`certificates.rounding.exact_scaling`), so nothing overflows or
+(:func:`blasso.certificates.rounding.exact_scaling`), so nothing overflows or
 underflows for ``|p|`` from 1e-300 to 1e300; results are scaled back (a bound
 that overflows float64 raises ``BlassoInputError`` naming the scale).
 Tolerances (``tol``) are relative to ``L = (1/n) sum |p_i| ||x_i||``.
@@ -54,7 +54,7 @@ An enumeration that runs out of time falls back to branch and bound with what
 is left (``stopped="budget"``: the bracket reached, still rigorous).
 
 Cells can be *excluded* (by activation pattern): the sup is then over the
-closure of the other cells.  :mod:`certificates.verdict` uses that for the
+closure of the other cells.  :mod:`blasso.certificates.verdict` uses that for the
 cells of the target's atoms, where ``eta_V`` is known exactly.
 """
 

@@ -13,28 +13,28 @@ of the non-atom cells, ``p_V`` is a certificate of minimal norm, so
 still a certificate for small ``t`` with a smaller norm unless ``p_0 = p_V``.
 Hence (10) holds iff the equations are consistent and ``sup |eta_V| < 1`` off
 the atom cells (plus ``-sign(c_j) eta_V < 1`` on ``C_j``) -- a finite check done
-rigorously by :mod:`certificates.sup`.
+rigorously by :mod:`blasso.certificates.sup`.
 
 What is rigorous, and how (each gap of the earlier float-only check closed):
 
 * Assumption 4.3 is proven, not thresholded: ``<u_j, x_i> != 0`` in ball
-  arithmetic (:func:`certificates.ball.atoms_interior`).
+  arithmetic (:func:`blasso.certificates.ball.atoms_interior`).
 * The statement is about the *exact* ``p_V`` for the exact unit directions
   ``u_j``, not the float one: full row rank of the equations is proven in ball
   arithmetic (so they are consistent and ``p_V`` is unique), and the balls of
   ``p_V`` bound ``delta_L >= sup |eta_{p_V} - eta_p|`` for the float ``p`` used
-  by the sup computation (:func:`certificates.ball.exact_precertificate`).
+  by the sup computation (:func:`blasso.certificates.ball.exact_precertificate`).
 * Same sign on the atom cells: for the exact ``p_V``, ``eta = s_j cos angle``
   there, so its sup is exactly 1, at the atom only (no residual tolerance).
   Opposite sign: a cone-projection bound evaluated in balls.
 * Off the atom cells: branch and bound in outward-rounded interval arithmetic
-  (:mod:`certificates.capbound`); an enumeration's bracket is re-checked by it
+  (:mod:`blasso.certificates.capbound`); an enumeration's bracket is re-checked by it
   before ``certified``.
 * ``fails`` by a violating direction: ``|eta_{p_V}|`` there evaluated in balls
   around the exact ``p_V`` exceeds ``1 + tol L``.  ``fails`` by inconsistency:
   two atoms share an activation cell (an exact combinatorial fact), or an exact
   integer null-space computation proves ``b`` outside the range
-  (:func:`certificates.ball.exact_rank_test`); otherwise ``inconclusive``.
+  (:func:`blasso.certificates.ball.exact_rank_test`); otherwise ``inconclusive``.
 * ``tol`` is relative to ``L = (1/n) sum |p_i| ||x_i||`` (the scale of eta).
 * The final sums ``hi + delta_L < 1 - tol L`` are decided in ball arithmetic.
 
@@ -218,7 +218,7 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
 
     1. atoms strictly inside their cells, proven in ball arithmetic;
     2. the equations consistent: full row rank proven in ball arithmetic
-       (:func:`certificates.ball.exact_precertificate`), which also bounds
+       (:func:`blasso.certificates.ball.exact_precertificate`), which also bounds
        ``delta_L >= sup |eta_{p_V} - eta_p|`` for the float ``p``; or, when that
        fails, an exact rank test (``fails`` only if it proves inconsistency,
        or two atoms share a cell);
@@ -244,7 +244,7 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
         distance to the nearest wall, about ``1 / (7.5 n)`` for the paper's
         teacher at d = 5: ``1 - 1e-11`` at n = 25600, so a ``tol`` of 1e-9
         cannot certify there whatever the time; the cap bounds next to an atom
-        are precise to about 1e-15 (:meth:`certificates.capbound.CapBounder._near_pattern_sums`),
+        are precise to about 1e-15 (:meth:`blasso.certificates.capbound.CapBounder._near_pattern_sums`),
         hence the default 1e-12.
     res_tol : float
         Residual of the float equations above which they are reported as
@@ -507,7 +507,7 @@ def _grid_problem(inst: Instance, lam: float, grid: Grid, solver: str, say) -> _
         return _GridPart(bp.p, bp.measure(), float(np.abs(bp.c).sum()),
                          {"status": "ok", "grid_value": bp.value, "grid_primal_residual": bp.info["primal_residual"],
                           "grid_solver_status": bp.status, "wall_s": bp.wall_s})
-    from solvers import solve_lasso
+    from blasso.solvers import solve_lasso
 
     say(f"grid LASSO (lam={lam:g}) on {grid.describe()} ...")
     res = solve_lasso(X, y, lam, grid, solver=solver)
@@ -553,11 +553,11 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     seed : int
         Seeds every random start.
     solver : str
-        Grid problem solver (``auto`` = :func:`solvers.choose_solver`; CVXPY
+        Grid problem solver (``auto`` = :func:`blasso.solvers.choose_solver`; CVXPY
         names; the basis pursuit always uses HiGHS + a conic QP solver).
     ground_truth : {"auto", "exact", "grid"}
         For ``lam > 0``: ``auto`` solves the exact finite program
-        (:func:`solvers.exact.solve_exact`) when d <= 3 and its closed-form
+        (:func:`blasso.solvers.exact.solve_exact`) when d <= 3 and its closed-form
         cell count is within budget, and then the bracket is the exact
         program's verified one and ``target="solution"`` is the exact optimum
         ``nu*`` (not the grid solution); ``exact`` requires it (refused over
@@ -643,7 +643,7 @@ def _exact_plan(inst: Instance, lam: float, mode: str) -> tuple[bool, str]:
 
     Decided before any work: ``mode="exact"`` over budget raises at once.
     """
-    from solvers.exact import exact_affordable
+    from blasso.solvers.exact import exact_affordable
 
     if lam == 0 or mode == "grid":
         return False, "lam = 0 (basis pursuit)" if lam == 0 else "ground truth 'grid' requested"
@@ -660,7 +660,7 @@ def _exact_plan(inst: Instance, lam: float, mode: str) -> tuple[bool, str]:
 def _exact_part(inst: Instance, lam: float, mode: str, plan: tuple[bool, str], time_budget: float, parts: dict,
                 say):
     """The exact finite program for ``lam > 0`` when ``plan`` says so (:func:`_exact_plan`), or None."""
-    from solvers.exact import ExactConfig, solve_exact
+    from blasso.solvers.exact import ExactConfig, solve_exact
 
     run, why = plan
     if not run:

@@ -1,7 +1,7 @@
 """The exact finite convex program of the continuous BLASSO (Pilanci & Ergen 2020), verified.
 
 On the closure of a cell ``C_k`` of the arrangement ``{x_i^perp}``
-(:mod:`solvers.patterns`) the features are linear, ``relu(X theta) = D_k X theta``
+(:mod:`blasso.solvers.patterns`) the features are linear, ``relu(X theta) = D_k X theta``
 (``D_k`` the cell's activation pattern).  An atom ``c delta_theta`` with
 ``theta`` in ``C_k`` and ``c > 0`` (``< 0``) is the vector ``v = c theta``
 (``w = |c| theta``) in the cell's cone ``K_k = {(2 D_k - I) X v >= 0}``, with
@@ -12,7 +12,7 @@ On the closure of a cell ``C_k`` of the arrangement ``{x_i^perp}``
 
 a group lasso with one cone-constrained variable per cell and sign.  Its dual
 constraint is ``sup_{theta in C_k} +-eta_p(theta) <= 1`` for every cell and
-sign, which :func:`certificates.cells.project_onto_cell` evaluates exactly.
+sign, which :func:`blasso.certificates.cells.project_onto_cell` evaluates exactly.
 
 :func:`solve_exact` solves it by cell-wise column generation: CVXPY (one
 matrix variable per sign over a working set of cells, the cone constraints
@@ -24,9 +24,9 @@ When no cell is violated the working-set optimum is the optimum.  Then
 
 * ``J_upper = J(nu)`` evaluated directly (:func:`blasso.objective.blasso_objective`);
 * ``J_lower = D(s p)``, ``s = 1/max(1, hi)`` with ``hi`` the rigorous upper
-  bound of ``sup |eta_p|`` over the sphere (:func:`certificates.sup.sup_abs_eta`);
+  bound of ``sup |eta_p|`` over the sphere (:func:`blasso.certificates.sup.sup_abs_eta`);
 * uniqueness (:func:`uniqueness`): the continuous analogue of
-  :func:`solvers.polish.equicorrelation_uniqueness`, stated only when proven.
+  :func:`blasso.solvers.polish.equicorrelation_uniqueness`, stated only when proven.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ class ExactConfig:
     """Settings of :func:`solve_exact`.
 
     max_cells : budget on the number of cells (closed form, checked first);
-        default :data:`solvers.patterns.DEFAULT_MAX_CELLS` for d = 2, 3 and
-        :data:`solvers.patterns.LP_MAX_CELLS` for d >= 4.
+        default :data:`blasso.solvers.patterns.DEFAULT_MAX_CELLS` for d = 2, 3 and
+        :data:`blasso.solvers.patterns.LP_MAX_CELLS` for d >= 4.
     cg_tol : a cell joins the working set when its dual value exceeds ``1 + cg_tol``.
     screen_tol : the polish starts from the atoms whose cell's dual (at the
         working-set solution) is at least ``1 - screen_tol`` (the others cannot be in the support).
@@ -87,7 +87,7 @@ class ExactResult:
     width, rel_width : ``J_upper - J_lower`` and its ratio to ``J_upper``.
     sup : the rigorous sup bracket of ``|eta_p|`` (dict).
     uniqueness : :func:`uniqueness` report (or None).
-    cells : :meth:`solvers.patterns.Cells.to_dict`.
+    cells : :meth:`blasso.solvers.patterns.Cells.to_dict`.
     rounds : list of per-round dicts (working-set size, J, largest violation).
     polish : what the polish did.
     timings : seconds per stage.
@@ -159,7 +159,7 @@ def cell_duals(p: np.ndarray, X: np.ndarray, cells: Cells, *, only_above: float 
     On a cell ``eta_p = <theta, v_k>``; the sup over the cell's cone is
     ``||v_k||`` when ``s v_k`` lies in the cone, else the largest sup over the
     cone's 2-D faces (d = 2, 3, vectorised; a face is an arc of a great
-    circle), or the exact projection of :func:`certificates.cells.project_onto_cell`
+    circle), or the exact projection of :func:`blasso.certificates.cells.project_onto_cell`
     (d >= 4; cells with ``||v_k|| <= only_above`` then get ``||v_k||``, an
     upper bound, enough to show they are not violated).
     """
@@ -180,7 +180,7 @@ def cell_duals(p: np.ndarray, X: np.ndarray, cells: Cells, *, only_above: float 
             else:
                 out[:, j] = face
         return out
-    from certificates.cells import project_onto_cell
+    from blasso.certificates.cells import project_onto_cell
 
     for k in np.flatnonzero(vn > only_above):
         for j, s in enumerate((1.0, -1.0)):
@@ -400,7 +400,7 @@ def polish_atoms(X, y, lam, cells: Cells, atoms: list, *, max_active_rounds: int
 def _repair_atoms(X, y, lam, cells: Cells, atoms: list, duals: np.ndarray, tol: float, top: float,
                   max_new: int = 6) -> list:
     """Atoms plus a small atom at the maximiser of the ``max_new`` most violated (cell, sign)."""
-    from certificates.cells import project_onto_cell
+    from blasso.certificates.cells import project_onto_cell
 
     n = X.shape[0]
     p = (y - _measure(atoms, X.shape[1]).evaluate(X)) / lam
@@ -462,7 +462,7 @@ def _polish_and_repair(X, y, lam, cells: Cells, raw: list, raw_duals: np.ndarray
 
 # ------------------------------------------------------------ main entry
 def _rigorous_sup(p, X, budget, exclude=None):
-    from certificates.sup import sup_abs_eta
+    from blasso.certificates.sup import sup_abs_eta
 
     return sup_abs_eta(p, X, exclude_patterns=exclude, time_budget=budget)
 
@@ -497,7 +497,7 @@ def solve_exact(X, y, lam: float, *, config: ExactConfig | None = None, cells: C
     lam : float > 0
     config : ExactConfig, optional
     cells : Cells, optional
-        A precomputed enumeration of ``X`` (else :func:`solvers.patterns.enumerate_cells`).
+        A precomputed enumeration of ``X`` (else :func:`blasso.solvers.patterns.enumerate_cells`).
     progress : callable, optional
         A :mod:`blasso.progress` hook.
 

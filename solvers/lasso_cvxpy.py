@@ -43,8 +43,8 @@ from blasso.memory import check_memory
 from blasso.objective import datafit, duality_gap
 from blasso.sphere import Grid
 from blasso.validation import BlassoInputError, SolverError, check_choice, check_tol
-from solvers._checks import check_lasso_problem
-from solvers.polish import polish as polish_solution
+from blasso.solvers._checks import check_lasso_problem
+from blasso.solvers.polish import polish as polish_solution
 
 __all__ = ["SOLVERS", "DEFAULT_SOLVER", "LassoResult", "solve_grid_lasso", "solver_options", "zero_result",
            "support_info", "cvxpy_memory"]
@@ -190,7 +190,7 @@ def solve_grid_lasso(X, y, lam: float, grid: Grid, *, solver: str = DEFAULT_SOLV
         Return an unverified ``optimal_inaccurate`` result (flagged) instead of raising.
     polish : bool
         Replace the solver's weights by the exact solution on the equicorrelation
-        set when that passes the full KKT check (:func:`solvers.polish.polish`).
+        set when that passes the full KKT check (:func:`blasso.solvers.polish.polish`).
     solver_opts : dict, optional
         Extra keyword arguments for the solver (override the defaults).
     A : ndarray (n, G), optional

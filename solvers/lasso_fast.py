@@ -1,6 +1,6 @@
 """Fast grid LASSO: working sets, gap-safe screening, exact duality-gap stopping rule.
 
-Solves the same problem as :mod:`solvers.lasso_cvxpy`,
+Solves the same problem as :mod:`blasso.solvers.lasso_cvxpy`,
 ``min_c P(c) = 1/(2n) ||y - A c||^2 + lam ||c||_1`` with
 ``A[i, g] = relu(<theta_g, x_i>)`` (DESIGN.md section 1), for grids of up to
 millions of atoms.  The n x G matrix ``A`` is never formed beyond a bounded
@@ -39,7 +39,7 @@ gap with the full-grid dual feasibility, and that gap decides the status.
 
 The first full pass also gives ``lam_max = max_g |a_g^T y| / n`` (cached with
 the column norms); for ``lam >= lam_max`` the answer is exactly ``c = 0``
-(:func:`solvers.lasso_cvxpy.zero_result`, reason in ``info["zero_reason"]``).
+(:func:`blasso.solvers.lasso_cvxpy.zero_result`, reason in ``info["zero_reason"]``).
 
 Memory: ``O(G)`` vectors, one block of features, the dense cache when it fits
 in ``cache_bytes``, and the working set; :func:`fast_memory` estimates the
@@ -76,7 +76,7 @@ __all__ = ["FeatureOracle", "solve_grid_lasso_fast", "lasso_path", "active_set_l
 
 #: Block size for the feature passes (small blocks stay in cache and are fastest).
 DEFAULT_PASS_BYTES = 2 * 2**20
-#: Keywords of :func:`solvers.lasso_cvxpy.solve_grid_lasso` that mean nothing here.
+#: Keywords of :func:`blasso.solvers.lasso_cvxpy.solve_grid_lasso` that mean nothing here.
 CVXPY_ONLY_KEYWORDS = ("solver_opts", "solver", "polish", "gap_tol")
 #: The dense matrix is kept when it needs at most this many bytes.
 DEFAULT_CACHE_BYTES = 128 * 2**20

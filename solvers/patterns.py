@@ -4,7 +4,7 @@ A direction ``theta`` activates the samples ``D(theta) = {i : <x_i, theta> > 0}`
 the sets ``{theta : D(theta) = D}`` are the open cells of the central
 hyperplane arrangement of the inputs.  On the closure of a cell the ReLU
 features are linear, ``relu(X theta) = D X theta``, which turns the BLASSO into
-a finite convex program (:mod:`solvers.exact`).
+a finite convex program (:mod:`blasso.solvers.exact`).
 
 Samples are grouped by hyperplane first (rows equal up to a positive or
 negative factor share one hyperplane; zero rows have none), and the

@@ -225,7 +225,7 @@ def convex_reference(X, y, lam: float, grid: Grid, *, rounds: int = 4, rtol: flo
     rtol : float
         Stop when a round lowers J by less than ``rtol * J``.
     solver : str
-        Grid LASSO solver name for :func:`solvers.solve_lasso`.
+        Grid LASSO solver name for :func:`blasso.solvers.solve_lasso`.
     extra_atoms : ndarray (k, d), optional
         Directions added to the base grid (e.g. the teacher's: the grid is then
         an oracle grid, and the caller must say so).

@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from solvers.baselines._net import forward
-from solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output, run_abs_gd, test_loss as half_mse
-from solvers.baselines.kernels import arccos0, arccos1, kernel_ridge, ntk_kernel, rf_kernel
+from blasso.solvers.baselines._net import forward
+from blasso.solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output, run_abs_gd, test_loss as half_mse
+from blasso.solvers.baselines.kernels import arccos0, arccos1, kernel_ridge, ntk_kernel, rf_kernel
 
 
 def _mc(X, M, seed):

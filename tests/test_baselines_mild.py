@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-import solvers.baselines.mild_overparam as mo
+import blasso.solvers.baselines.mild_overparam as mo
 from blasso.instance import make_teacher
-from solvers.baselines._net import grads, loss
+from blasso.solvers.baselines._net import grads, loss
 
 
 def _problem(kind="paper", m=3, d=5, n=1000, seed=0):
@@ -17,9 +17,9 @@ def _problem(kind="paper", m=3, d=5, n=1000, seed=0):
 
 @pytest.mark.parametrize("teacher", ["mild-overparam", "abs-teacher"])
 def test_two_layer_gradients_match_finite_differences(teacher):
-    # the gradient of both layers that mild-overparam and abs-teacher train (solvers.baselines._net.grads)
+    # the gradient of both layers that mild-overparam and abs-teacher train (blasso.solvers.baselines._net.grads)
     if teacher == "abs-teacher":
-        from solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output
+        from blasso.solvers.baselines.abs_teacher import abs_teacher, abs_teacher_output
         rng = np.random.default_rng(4)
         a_s, W_s = abs_teacher(3, 5, rng)
         X = rng.standard_normal((200, 5))

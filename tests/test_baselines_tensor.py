@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from blasso.instance import make_teacher
-from solvers.baselines._net import match_directions, param_error
-from solvers.baselines.tensor_init import (RELU_HERMITE, empirical_moments, error_rate, expected_moments,
+from blasso.solvers.baselines._net import match_directions, param_error
+from blasso.solvers.baselines.tensor_init import (RELU_HERMITE, empirical_moments, error_rate, expected_moments,
                                            fit_linear_rate, loss_and_grad, run_tensor_gd, tensor_initialization)
 
 

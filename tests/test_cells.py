@@ -7,7 +7,7 @@ import pytest
 from blasso.features import eta
 from blasso.sphere import random_sphere
 from blasso.validation import BlassoInputError
-from certificates.cells import activation_pattern, cell_sup, cell_vector, pattern_key, project_onto_cell
+from blasso.certificates.cells import activation_pattern, cell_sup, cell_vector, pattern_key, project_onto_cell
 
 
 @pytest.mark.parametrize("d", [2, 3, 5])

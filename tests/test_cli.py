@@ -98,7 +98,7 @@ def test_version_and_help_list_only_accepted_options(capsys):
 
 
 def test_merge_angle_deg_reaches_certify_instance_in_radians(monkeypatch, tmp_path):
-    import certificates.verdict as verdict
+    import blasso.certificates.verdict as verdict
 
     seen = {}
 

@@ -118,7 +118,7 @@ def test_unwritable_output_fails_fast_before_any_solve(tmp_path, capsys):
 
 
 def test_certify_plot_never_leaves_an_empty_folder(inst, tmp_path, monkeypatch, capsys):
-    import certificates.plot as cplot
+    import blasso.certificates.plot as cplot
 
     monkeypatch.setattr(cplot, "plot_report", lambda rep, X, directory: [])
     plots = tmp_path / "plots"

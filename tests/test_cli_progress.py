@@ -52,7 +52,7 @@ def test_terminal_progress_bar_counts_and_closes():
 
 def test_run_gd_reports_iterations_through_the_hook():
     from blasso import make_instance
-    from solvers.gd import run_gd
+    from blasso.solvers.gd import run_gd
 
     inst = make_instance(teacher="paper", n=30, d=2, m=1, seed=0)
     rec = Recorder()
@@ -64,7 +64,7 @@ def test_run_gd_reports_iterations_through_the_hook():
 
 def test_convex_reference_reports_rounds():
     from blasso import make_grid, make_instance
-    from solvers.refine import convex_reference
+    from blasso.solvers.refine import convex_reference
 
     inst = make_instance(teacher="paper", n=30, d=2, m=1, seed=0)
     rec = Recorder()

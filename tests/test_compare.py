@@ -19,7 +19,7 @@ from blasso.measure import Measure
 from blasso.objective import blasso_objective, dual_objective
 from blasso.sphere import geodesic_distance, make_grid, random_sphere
 from blasso.validation import BlassoInputError
-from solvers.gd import init_network, run_gd
+from blasso.solvers.gd import init_network, run_gd
 
 
 def _u(t):
@@ -158,7 +158,7 @@ def test_convex_reference_is_certified_in_d2(certified_d2):
 
 def test_certificate_module_bound_agrees_with_the_independent_one(certified_d2):
     inst, lam, rep, ref, lower = certified_d2
-    J_low = rep["convex"]["J_lower"]       # from certificates.sup through sphere_sup_oracle
+    J_low = rep["convex"]["J_lower"]       # from blasso.certificates.sup through sphere_sup_oracle
     assert J_low is not None and J_low <= rep["J_convex"]
     assert abs(J_low - lower) <= 1e-6 * lower
     assert rep["objective_gap_upper"] == pytest.approx(rep["J_gd"] - J_low, abs=1e-15)
@@ -166,7 +166,7 @@ def test_certificate_module_bound_agrees_with_the_independent_one(certified_d2):
 
 def test_exchange_rounds_with_an_exact_oracle_certify_from_a_coarse_grid(certified_d2):
     """convex_reference + the exact circle oracle written here: from 23 grid points to a 1e-7 bracket."""
-    from solvers.refine import convex_reference
+    from blasso.solvers.refine import convex_reference
     inst, lam, _, _, lower = certified_d2
 
     def oracle(p):
@@ -231,7 +231,7 @@ def test_fig3_claim_l1_and_l2_reach_the_same_measure():
 
 
 def test_too_large_alpha_flips_signs_and_auto_alpha_refuses_it():
-    from solvers.gd import choose_alpha
+    from blasso.solvers.gd import choose_alpha
     inst = make_instance(teacher="paper", n=60, d=2, m=2, seed=1, basis="canonical")
     init = init_network(2, 2, 0)
     r = run_gd(inst.X, inst.y, 1e-3, init=init, alpha=4.0, max_iter=20000)

@@ -10,7 +10,7 @@ from blasso.instance import make_instance
 from blasso.measure import Measure
 from blasso.sphere import make_grid
 from blasso.validation import BlassoInputError
-from certificates.dual import basis_pursuit_certificate, dual_path, vanishing_derivative_certificate
+from blasso.certificates.dual import basis_pursuit_certificate, dual_path, vanishing_derivative_certificate
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The exact finite program (solvers.exact): against the full program solved at once, the exchange
+"""The exact finite program (blasso.solvers.exact): against the full program solved at once, the exchange
 rounds' certified bracket, grid solves (and their convergence rate), the continuous optimality
 conditions checked by certificates/, and pyscnn where installed."""
 
@@ -13,9 +13,9 @@ from blasso.measure import Measure
 from blasso.objective import blasso_objective
 from blasso.sphere import covering_radius, make_grid
 from blasso.validation import BlassoInputError
-from solvers import solve_lasso
-from solvers.exact import ExactConfig, cell_duals, measure_from_cell_weights, solve_exact
-from solvers.patterns import enumerate_cells
+from blasso.solvers import solve_lasso
+from blasso.solvers.exact import ExactConfig, cell_duals, measure_from_cell_weights, solve_exact
+from blasso.solvers.patterns import enumerate_cells
 
 LAM = 1e-3
 
@@ -71,8 +71,8 @@ def test_column_generation_matches_the_full_program():
 
 
 def test_optimality_conditions_over_the_sphere(cases):
-    """|eta_p| <= 1 over the sphere by the rigorous sup (certificates.sup), = sign(c) on the support."""
-    from certificates.sup import sup_abs_eta
+    """|eta_p| <= 1 over the sphere by the rigorous sup (blasso.certificates.sup), = sign(c) on the support."""
+    from blasso.certificates.sup import sup_abs_eta
 
     for (d, noise), (inst, r) in cases.items():
         p = (inst.y - r.measure.evaluate(inst.X)) / LAM
@@ -87,7 +87,7 @@ def test_optimality_conditions_over_the_sphere(cases):
 
 def test_exact_inside_the_exchange_bracket_and_below_every_grid(cases):
     from blasso.studies.compare import sphere_sup_oracle
-    from solvers.refine import convex_reference
+    from blasso.solvers.refine import convex_reference
 
     for (d, noise), (inst, r) in cases.items():
         grid = make_grid("auto", 300, d)

@@ -1,4 +1,4 @@
-"""Algorithm 1 (solvers.gd): gradients, step rule, invariances, dead units, L1 vs L2.
+"""Algorithm 1 (blasso.solvers.gd): gradients, step rule, invariances, dead units, L1 vs L2.
 
 Independent checks: central finite differences of
 ``blasso.objective.network_objective`` (a separate implementation of F), the
@@ -13,7 +13,7 @@ from blasso.measure import Measure
 from blasso.objective import blasso_objective, network_objective
 from blasso.sphere import random_sphere
 from blasso.validation import BlassoInputError
-from solvers.gd import gradients, init_network, loss, run_gd, step_sizes, trace_schedule
+from blasso.solvers.gd import gradients, init_network, loss, run_gd, step_sizes, trace_schedule
 
 
 def _data(n=40, d=4, seed=0):

@@ -8,7 +8,7 @@ from blasso import make_grid, paper_instance
 from blasso.cli import main
 from blasso.features import lam_max
 from blasso.measure import support_threshold
-from solvers import solve_lasso
+from blasso.solvers import solve_lasso
 
 SOLVERS = ["ECOS", "CLARABEL", "SCS", "FAST"]
 

@@ -7,8 +7,8 @@ from scipy.optimize import minimize
 from blasso import feature_matrix, make_grid, make_instance
 from blasso.sphere import add_atoms
 from blasso.validation import BlassoInputError, SolverError
-from solvers import solve_lasso
-from solvers.polish import equicorrelation_uniqueness
+from blasso.solvers import solve_lasso
+from blasso.solvers.polish import equicorrelation_uniqueness
 
 SOLVERS = ["ECOS", "CLARABEL", "SCS"]
 

@@ -1,4 +1,4 @@
-"""Fast grid LASSO (solvers.lasso_fast, solvers.screening) against independent references.
+"""Fast grid LASSO (blasso.solvers.lasso_fast, blasso.solvers.screening) against independent references.
 
 References: CVXPY + ECOS (a conic interior-point solve of the same problem),
 scikit-learn's coordinate descent ``Lasso(alpha=lam, fit_intercept=False)``,
@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from blasso.instance import make_instance
 from blasso.sphere import Grid, make_grid
 from blasso.validation import BlassoInputError, SolverError
-from solvers import solve_lasso
-from solvers.lasso_cvxpy import solve_grid_lasso
-from solvers.lasso_fast import active_set_lasso, lasso_path, solve_grid_lasso_fast
-from solvers.screening import gap_safe_keep, residual_gap
+from blasso.solvers import solve_lasso
+from blasso.solvers.lasso_cvxpy import solve_grid_lasso
+from blasso.solvers.lasso_fast import active_set_lasso, lasso_path, solve_grid_lasso_fast
+from blasso.solvers.screening import gap_safe_keep, residual_gap
 
 
 def _dense(X, theta):

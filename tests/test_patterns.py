@@ -1,4 +1,4 @@
-"""Exact enumeration of the activation patterns (solvers.patterns) against the closed form,
+"""Exact enumeration of the activation patterns (blasso.solvers.patterns) against the closed form,
 an independent algorithm (incremental LPs) and dense random sampling."""
 
 import time
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from blasso.validation import BlassoInputError
-from solvers.patterns import cell_count_bound, enumerate_cells, region_count, sampling_check
+from blasso.solvers.patterns import cell_count_bound, enumerate_cells, region_count, sampling_check
 
 
 def _sphere(n, d, seed):

@@ -12,8 +12,8 @@ from blasso.instance import make_instance
 from blasso.measure import Measure
 from blasso.sphere import random_sphere
 from blasso.validation import BlassoInputError
-from certificates.dual import vanishing_derivative_certificate
-from certificates.population import (POPULATION_RADII_DEG, arccos_kernel, arccos_kernel_grad,
+from blasso.certificates.dual import vanishing_derivative_certificate
+from blasso.certificates.population import (POPULATION_RADII_DEG, arccos_kernel, arccos_kernel_grad,
                                      population_certificate, population_precertificate, second_moment)
 
 
@@ -300,7 +300,7 @@ def test_bad_inputs_raise_clear_errors():
 
 
 def test_cap_bounds_enclose_the_cap_maximum():
-    from certificates import population as P
+    from blasso.certificates import population as P
 
     nu = make_instance(teacher="paper", n=20, d=5, m=5, seed=0).teacher_measure()
     pre = population_precertificate(nu)
@@ -325,7 +325,7 @@ def test_cap_bounds_enclose_the_cap_maximum():
 
 
 def test_third_derivative_interval_bound_holds_for_one_term():
-    from certificates import population as P
+    from blasso.certificates import population as P
 
     rng = np.random.default_rng(16)
     with P._Flint() as ops:
@@ -351,7 +351,7 @@ def test_third_derivative_interval_bound_holds_for_one_term():
 
 
 def test_symmetry_domain_and_canonical_teacher_keep_the_bounds_valid():
-    from certificates.population import _symmetry_normals
+    from blasso.certificates.population import _symmetry_normals
 
     e = np.eye(5)
     assert _symmetry_normals(population_precertificate(Measure(e, np.ones(5)))).shape == (4, 5)

@@ -7,8 +7,8 @@ import numpy as np
 from blasso.cli import main
 from blasso.instance import make_instance
 from blasso.studies.population import POPULATION_RADII_DEG, sample_vs_population
-from certificates.population import population_precertificate
-from certificates.verdict import check_conditions
+from blasso.certificates.population import population_precertificate
+from blasso.certificates.verdict import check_conditions
 
 
 def test_rows_align_and_the_estimate_is_recomputed_independently():

@@ -1,4 +1,4 @@
-"""Off-grid refinement (solvers.refine): gradients, monotonicity, agreement with a very fine grid.
+"""Off-grid refinement (blasso.solvers.refine): gradients, monotonicity, agreement with a very fine grid.
 
 Independent checks: central finite differences of ``blasso.objective.blasso_objective``;
 the grid LASSO optimum on a 20x finer grid (scikit-learn-free, FAST solver vs
@@ -13,8 +13,8 @@ from blasso.measure import Measure
 from blasso.objective import blasso_objective
 from blasso.sphere import make_grid, random_sphere
 from blasso.validation import BlassoInputError
-from solvers import solve_lasso
-from solvers.refine import blasso_value_and_grad, convex_reference, refine_measure
+from blasso.solvers import solve_lasso
+from blasso.solvers.refine import blasso_value_and_grad, convex_reference, refine_measure
 
 
 @pytest.fixture(scope="module")

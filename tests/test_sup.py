@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from blasso.features import eta
 from blasso.sphere import equiangular_grid, fibonacci_grid, random_sphere
 from blasso.validation import BlassoInputError
-from certificates.cells import activation_pattern
-from certificates.sup import (
+from blasso.certificates.cells import activation_pattern
+from blasso.certificates.sup import (
     cap_upper_bounds,
     cell_ascent,
     lipschitz_constant,

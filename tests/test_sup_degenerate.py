@@ -11,9 +11,9 @@ import pytest
 
 from blasso.features import eta
 from blasso.sphere import random_sphere
-from certificates import sup as supmod
-from certificates.ball import arb_less
-from certificates.sup import cap_upper_bounds, lipschitz_constant, sup_abs_eta, sup_branch_and_bound
+from blasso.certificates import sup as supmod
+from blasso.certificates.ball import arb_less
+from blasso.certificates.sup import cap_upper_bounds, lipschitz_constant, sup_abs_eta, sup_branch_and_bound
 
 SCALES = (1e-150, 1.0, 1e150)
 

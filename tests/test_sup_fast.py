@@ -14,12 +14,12 @@ import pytest
 
 from blasso.features import eta
 from blasso.sphere import fibonacci_grid, random_sphere
-from certificates import capbound as cb
-from certificates import sup as supmod
-from certificates.capbound import CapBounder, box_caps
-from certificates.cells import activation_pattern
-from certificates.rounding import exact_scaling
-from certificates.sup import sup_branch_and_bound, sup_exact_sphere3
+from blasso.certificates import capbound as cb
+from blasso.certificates import sup as supmod
+from blasso.certificates.capbound import CapBounder, box_caps
+from blasso.certificates.cells import activation_pattern
+from blasso.certificates.rounding import exact_scaling
+from blasso.certificates.sup import sup_branch_and_bound, sup_exact_sphere3
 
 
 def _box_points(face, lo, hi, d, k, rng):

@@ -159,7 +159,7 @@ def test_serial_run_stores_results_failures_and_timeouts(serial_store):
     cert = by_kind["certify"]
     assert len(cert) == 4 and all(r["status"] == "done" for r in cert)
     # the stored certify figures are the verdict of check_conditions on the same instance, recomputed here
-    from certificates.verdict import check_conditions
+    from blasso.certificates.verdict import check_conditions
     r = cert[0]
     inst = build_instance(r["params"])
     ref = check_conditions(inst.X, inst.teacher_measure(), time_budget=24.0, rng=data_seed(r["params"]) % 2**32)

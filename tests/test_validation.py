@@ -7,7 +7,7 @@ from blasso import Measure, eta, load_instance, make_grid, make_instance
 from blasso.instance import Instance
 from blasso.sphere import load_grid
 from blasso.validation import BlassoInputError, check_rng
-from solvers import solve_lasso
+from blasso.solvers import solve_lasso
 
 X = np.eye(3)[:2] * 0.5
 Y = np.array([1.0, 2.0])

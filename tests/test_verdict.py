@@ -6,9 +6,9 @@ import pytest
 from blasso.instance import Instance, make_instance
 from blasso.sphere import Grid, equiangular_grid, fibonacci_grid, random_sphere
 from blasso.validation import BlassoInputError
-from certificates.cells import activation_pattern
-from certificates.verdict import certify_instance, check_conditions
-from solvers.lasso_cvxpy import solve_grid_lasso
+from blasso.certificates.cells import activation_pattern
+from blasso.certificates.verdict import certify_instance, check_conditions
+from blasso.solvers.lasso_cvxpy import solve_grid_lasso
 
 
 def _eta_by_hand(p, X, T):
@@ -103,7 +103,7 @@ def test_bracket_for_basis_pursuit_value():
     inst = make_instance(teacher="paper", n=30, d=2, m=2, seed=5)
     coarse, fine = _nested("equi", 2, 12000, 60)
     rep = certify_instance(inst, lam=0.0, grid=coarse, time_budget=3)
-    from certificates.dual import basis_pursuit_certificate
+    from blasso.certificates.dual import basis_pursuit_certificate
     tv_fine = basis_pursuit_certificate(inst.X, inst.y, fine).value
     assert rep.bracket_lo <= tv_fine + 1e-7 <= rep.bracket_hi + 2e-7
     d = rep.to_dict()
@@ -142,8 +142,8 @@ def test_general_d_branch_and_bound_certifies_and_finds_a_hair_violation_near_an
 
 def test_planted_enumeration_bound_below_one_is_rejected_by_the_recheck(monkeypatch):
     # the d = 2 paper teacher fails (sup |eta_V| = 1.0145); plant an enumeration bracket that says 0.99
-    import certificates.verdict as V
-    from certificates.sup import SupBracket
+    import blasso.certificates.verdict as V
+    from blasso.certificates.sup import SupBracket
 
     inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=0)
     planted = SupBracket(0.5, 0.99, None, float("nan"), "exact-circle", True, "exact", 0.0, 0.0, {})
@@ -183,7 +183,7 @@ def test_opposite_sign_bound_dominates_dense_values_on_the_atom_cells():
 
 
 def test_certify_keeps_the_verdict_when_the_grid_part_is_skipped_or_fails(monkeypatch):
-    import certificates.verdict as V
+    import blasso.certificates.verdict as V
     from blasso.validation import SolverError
 
     inst = make_instance(teacher="paper", n=400, d=5, m=5, seed=0)
@@ -218,7 +218,7 @@ def test_zero_solution_target_is_refused_naming_lam_max():
 
 def test_target_solution_is_the_exact_optimum_when_the_exact_program_runs():
     from blasso.objective import blasso_objective
-    from solvers.exact import solve_exact
+    from blasso.solvers.exact import solve_exact
 
     inst = make_instance(teacher="mixed-signs", n=40, d=2, m=2, seed=4)
     lam = 1e-2

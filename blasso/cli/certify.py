@@ -14,7 +14,7 @@ from ._common import (OutputSpec, add_data_arguments, add_grid_arguments, build_
 NAME = "certify"
 HELP = "check the certificate conditions (10) rigorously over the sphere and bracket J*"
 
-#: Files ``certificates.plot.plot_report`` may write (which ones depends on d).
+#: Files ``blasso.certificates.plot.plot_report`` may write (which ones depends on d).
 PLOT_FILES = ("eta_circle.png", "eta_V_sphere.png", "margin_curve.png")
 
 
@@ -30,7 +30,7 @@ def _renamed_merge_angle(text: str):
 def add_arguments(p) -> None:
     add_data_arguments(p)
     add_grid_arguments(p, default_size=2000)
-    # certify's own rule (certificates.verdict.default_grid_size): the verdict never uses the grid
+    # certify's own rule (blasso.certificates.verdict.default_grid_size): the verdict never uses the grid
     p.set_defaults(grid_size=None)
     p._option_string_actions["--grid-size"].help = (
         "approximate number of grid directions of the auxiliary grid problem (default: clip(4n, 1000, 2000)"
@@ -44,7 +44,7 @@ def add_arguments(p) -> None:
                         " grid problem, which is skipped when its estimated time exceeds 0.3 x this (default 60)")
     p.add_argument("--tol", type=float_type(minimum=0.0), default=None,
                    help="certified needs sup|eta_V| <= 1 - tol L off the atom cells, L = (1/n) sum |p_i| |x_i|"
-                        " (default certificates.verdict.CONDITIONS_TOL = 1e-12: next to an atom the sup is"
+                        " (default blasso.certificates.verdict.CONDITIONS_TOL = 1e-12: next to an atom the sup is"
                         " cos w, w ~ 1/(7.5 n), so 1e-9 could not certify beyond n ~ 1e4)")
     p.add_argument("--merge-angle-deg", type=float_type(minimum=0.0, maximum=180.0),
                    default=float(np.degrees(0.1)),
@@ -70,7 +70,7 @@ def outputs(args) -> list:
 
 
 def _plots(out, rep, X, directory) -> list:
-    from certificates.plot import plot_report
+    from blasso.certificates.plot import plot_report
 
     paths = publish_dir(lambda staging: plot_report(rep, X, staging), Path(directory))
     for p in paths:
@@ -95,7 +95,7 @@ def _print_population(out, n, popc) -> None:
 
 def run(args, out) -> dict:
     from blasso.studies.population import POPULATION_RADII_DEG, sample_vs_population
-    from certificates.verdict import CONDITIONS_TOL, certify_instance, default_grid_size
+    from blasso.certificates.verdict import CONDITIONS_TOL, certify_instance, default_grid_size
 
     inst = load_data(args)
     lam = resolve_lam(args, inst, allow_zero=True, default=0.0)

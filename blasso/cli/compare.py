@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from blasso.studies.compare import Tolerances, gd_vs_convex
-from solvers import LASSO_SOLVERS
+from blasso.solvers import LASSO_SOLVERS
 
 from ._common import add_data_arguments, add_grid_arguments, build_grid, float_type, format_table, int_type, load_data, resolve_lam
 from .gd import add_gd_arguments, progress_callback

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from blasso.studies.demo import run_demo
-from solvers import LASSO_SOLVERS
+from blasso.solvers import LASSO_SOLVERS
 
 from ._common import SOLVER_POLICY, float_type, format_table, int_type, seed_type
 

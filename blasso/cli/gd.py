@@ -10,7 +10,7 @@ import numpy as np
 from blasso.jsonio import to_jsonable
 from blasso.report import atomic_output, measure_record, with_suffix
 from blasso.studies.train import train_network
-from solvers.gd import PENALTIES, STEPS
+from blasso.solvers.gd import PENALTIES, STEPS
 
 from ._common import OutputSpec, add_data_arguments, float_type, format_table, int_type, load_data, resolve_lam, seed_type
 

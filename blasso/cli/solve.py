@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from blasso.studies.solve import exact_solution, solve_on_grid
-from solvers import LASSO_SOLVERS
+from blasso.solvers import LASSO_SOLVERS
 
 from ._common import (SOLVER_POLICY, add_data_arguments, add_grid_arguments, build_grid, float_type,
                       format_table, int_type, load_data, resolve_lam)
@@ -91,7 +91,7 @@ def run(args, out) -> dict:
     inst = load_data(args)
     lam = resolve_lam(args, inst)
     if args.exact:  # refuse over the budget before any work
-        from solvers.exact import exact_affordable
+        from blasso.solvers.exact import exact_affordable
         ok, bound, budget = exact_affordable(inst.X, args.max_cells)
         if not ok:
             from blasso.validation import BlassoInputError

@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--M", type=int_type(), default=20, help="gd-rate: network width (default 20)")
     p.add_argument("--iters", type=int_type(), default=300_000, help="gd-rate: iteration budget (default 300000)")
     p.add_argument("--alpha", type=float_type(minimum=0.0, strict=True), default=None,
-                   help="gd-rate: step constant of Algorithm 1 (default: auto, solvers.gd.choose_alpha)")
+                   help="gd-rate: step constant of Algorithm 1 (default: auto, blasso.solvers.gd.choose_alpha)")
     p.add_argument("--lam-min", type=float_type(minimum=0.0, strict=True), default=1e-6,
                    help="lam: smallest lam (default 1e-6)")
     p.add_argument("--max-points", type=int_type(minimum=2), default=12, help="lam: at most this many lam (default 12)")

@@ -23,7 +23,7 @@ What each verdict rests on:
   the support features): ``kappa`` against a bound of its rounding error
   (Weyl's inequality with ``gamma_k`` bounds on the entries).
 * 4.5 and conditions (10) for the teacher: the rigorous verdict of
-  :func:`certificates.verdict.check_conditions` (non-degeneracy of ``eta_V``;
+  :func:`blasso.certificates.verdict.check_conditions` (non-degeneracy of ``eta_V``;
   4.5 at ``lam -> 0`` is (10)'s strict inequality off the support).
 * 4.1 for the teacher: the teacher is the stable ``lam -> 0`` limit of the
   BLASSO (m spikes) iff ``eta_V`` is non-degenerate (Duval & Peyre 2015),
@@ -255,7 +255,7 @@ def _a46(trace: dict | None) -> Check:
 # ------------------------------------------------------------ targets
 def _teacher_certificate(inst: Instance, time_budget: float, rng, progress) -> tuple[dict, object]:
     """4.1, 4.3, 4.4, 4.5 and conditions (10) for the teacher."""
-    from certificates.verdict import check_conditions
+    from blasso.certificates.verdict import check_conditions
 
     if not inst.has_teacher:
         none = {k: Check(k, "inconclusive", None, "-", "the instance has no teacher", "teacher")
@@ -283,8 +283,8 @@ def _teacher_certificate(inst: Instance, time_budget: float, rng, progress) -> t
 
 def _optimum(inst: Instance, lam: float, time_budget: float, seed: int, progress) -> tuple[dict, dict]:
     """4.1, 4.3, 4.4, 4.5 at the computed BLASSO optimum (certified bracket via exchange rounds)."""
-    from certificates.sup import sup_abs_eta
-    from solvers.refine import convex_reference
+    from blasso.certificates.sup import sup_abs_eta
+    from blasso.solvers.refine import convex_reference
 
     from ..sphere import make_grid
     from .compare import sphere_sup_oracle

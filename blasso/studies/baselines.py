@@ -1,7 +1,7 @@
 """The three related teacher-student systems (seeds 001, 003, 004) judged by the convex optimum and Algorithm 1.
 
 :func:`run_baseline` generates the baseline's own instance (standard Gaussian
-inputs, as in each seed paper), runs the baseline (:mod:`solvers.baselines`),
+inputs, as in each seed paper), runs the baseline (:mod:`blasso.solvers.baselines`),
 then on the **same data**:
 
 * the convex ground truth: :func:`blasso.studies.compare.convex_truth`
@@ -171,7 +171,7 @@ def _relu_net(a, W, X):
 def _make_data(name: str, cfg: BaselineConfig) -> _Data:
     rng = np.random.default_rng(cfg.seed)
     if name == "abs-teacher":
-        from solvers.baselines.abs_teacher import abs_teacher
+        from blasso.solvers.baselines.abs_teacher import abs_teacher
         a1, Q = abs_teacher(cfg.m, cfg.d, rng)
         a, W = np.concatenate([a1, a1]), np.vstack([Q, -Q])      # |t| = relu(t) + relu(-t)
     elif name == "tensor-init":
@@ -236,8 +236,8 @@ def _convex(data: _Data, s: float, cfg: BaselineConfig, say) -> dict:
 
 # ------------------------------------------------------------------ the three systems
 def _tensor_init(data: _Data, cfg: BaselineConfig, say) -> tuple[dict, np.ndarray, np.ndarray]:
-    from solvers.baselines._net import match_directions, param_error
-    from solvers.baselines.tensor_init import run_tensor_gd, tensor_initialization
+    from blasso.solvers.baselines._net import match_directions, param_error
+    from blasso.solvers.baselines.tensor_init import run_tensor_gd, tensor_initialization
 
     t0 = time.perf_counter()
     ti = tensor_initialization(data.X, data.y, cfg.m, rng=cfg.seed + 1)
@@ -254,7 +254,7 @@ def _tensor_init(data: _Data, cfg: BaselineConfig, say) -> tuple[dict, np.ndarra
 
 
 def _mild(data: _Data, cfg: BaselineConfig, say) -> tuple[dict, np.ndarray, np.ndarray]:
-    from solvers.baselines.mild_overparam import local_radius, run_mild_gd
+    from blasso.solvers.baselines.mild_overparam import local_radius, run_mild_gd
 
     t0 = time.perf_counter()
     kw = {"k": cfg.k, "rng": cfg.seed + 1, "iters": cfg.iters, "match_angle_deg": 10.0}
@@ -274,8 +274,8 @@ def _mild(data: _Data, cfg: BaselineConfig, say) -> tuple[dict, np.ndarray, np.n
 
 
 def _abs(data: _Data, cfg: BaselineConfig, say) -> tuple[dict, np.ndarray, np.ndarray]:
-    from solvers.baselines.abs_teacher import run_abs_gd
-    from solvers.baselines.kernels import kernel_ridge
+    from blasso.solvers.baselines.abs_teacher import run_abs_gd
+    from blasso.solvers.baselines.kernels import kernel_ridge
 
     t0 = time.perf_counter()
     res = run_abs_gd(data.X, data.y, M=cfg.width, teacher_tv=float(np.sum(data.teacher_a)), iters=cfg.iters,
@@ -314,7 +314,7 @@ def baseline_memory(name: str, cfg: BaselineConfig) -> int:
     ``abs-teacher``, the kernel matrices (train ``n x n`` with its
     cross-validation copies, test ``n_test x n``).
     """
-    from solvers import lasso_memory
+    from blasso.solvers import lasso_memory
 
     n, d = cfg.n, cfg.d
     width = max(cfg.width, cfg.m + cfg.k)
@@ -349,7 +349,7 @@ def run_baseline(name: str, cfg: BaselineConfig, *, progress=None) -> dict:
     if not isinstance(cfg, BaselineConfig):
         raise BlassoInputError(f"cfg must be a BaselineConfig; got {type(cfg).__name__}")
     check_memory(baseline_memory(name, cfg), f"baseline {name} with n = {cfg.n:,}, d = {cfg.d}")
-    from solvers.threads import blas_threads
+    from blasso.solvers.threads import blas_threads
 
     with blas_threads(1):        # small dense products: one BLAS thread is faster on a shared machine
         return _run(name, cfg, as_progress(progress))

@@ -298,7 +298,7 @@ def _verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances) 
 
 
 def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=0, progress=None):
-    """A ``sup_oracle`` for :func:`solvers.refine.convex_reference` from :mod:`certificates.sup`.
+    """A ``sup_oracle`` for :func:`blasso.solvers.refine.convex_reference` from :mod:`blasso.certificates.sup`.
 
     Returns a function ``p -> (lo, hi, thetas)``: ``[lo, hi]`` brackets
     ``sup |eta_p|`` over the whole sphere (``hi`` rigorous: exact enumeration
@@ -307,7 +307,7 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
     (``n_starts`` random starts) where ``|eta_p| > 1``.  ``progress`` (a
     :mod:`blasso.progress` hook) is passed to the branch and bound.
     """
-    from certificates.sup import batch_ascent, sup_abs_eta
+    from blasso.certificates.sup import batch_ascent, sup_abs_eta
 
     from ..validation import check_rng
 
@@ -373,7 +373,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     The convex reference is the exact finite program
     (:func:`blasso.studies.ground_truth.ground_truth`, ``exact="auto"``: when
     the number of activation patterns is within its budget; ``"exact"`` forces
-    it, ``"exchange"`` skips it); otherwise :func:`solvers.refine.convex_reference` on ``grid``
+    it, ``"exchange"`` skips it); otherwise :func:`blasso.solvers.refine.convex_reference` on ``grid``
     (default: the ``auto`` grid of about ``grid_size`` directions); with
     ``certify`` its rounds also use :func:`sphere_sup_oracle` (rigorous sup of
     ``|eta_p|`` over the sphere, ``sup_budget`` seconds of branch and bound per
@@ -382,7 +382,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     from both sides.  GD stops
     at the first of: ``J(nu_k) <= J_convex (1 + gap_target)``; a relative
     change of F below ``ftol`` over ``check_every`` iterations (stalled);
-    ``max_iter``.  ``alpha="auto"`` uses :func:`solvers.gd.choose_alpha`.
+    ``max_iter``.  ``alpha="auto"`` uses :func:`blasso.solvers.gd.choose_alpha`.
 
     Returns
     -------
@@ -391,7 +391,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
         alpha, wall time, iterations/s), ``convex`` (J_grid, stages, wall time)
         and ``gap_target``.
     """
-    from solvers.gd import choose_alpha, init_network, run_gd
+    from blasso.solvers.gd import choose_alpha, init_network, run_gd
 
     X = check_X(X)
     y = check_y(y, X.shape[0])

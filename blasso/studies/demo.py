@@ -21,8 +21,8 @@ __all__ = ["run_demo"]
 
 
 def _grid_run(label, inst, lam, grid, solver, n_random, max_angle, say) -> dict:
-    from certificates import grid_certificate
-    from solvers import choose_solver, solve_lasso
+    from blasso.certificates import grid_certificate
+    from blasso.solvers import choose_solver, solve_lasso
 
     name = choose_solver(solver, grid.size)
     say(f"{label}: {grid.describe()}; solving the grid LASSO with {name} ...")
@@ -37,7 +37,7 @@ def _grid_run(label, inst, lam, grid, solver, n_random, max_angle, say) -> dict:
 
 def run_demo(*, seed: int = 0, lam: float = 1e-3, grid_size: int = 10000, solver: str = "AUTO",
              n_random: int = 200000, time_budget: float = 60.0, n_probe: int = 20000, progress=None) -> dict:
-    """Plain and oracle grid solves, sampled checks, then :func:`certificates.certify_instance`.
+    """Plain and oracle grid solves, sampled checks, then :func:`blasso.certificates.certify_instance`.
 
     Parameters
     ----------
@@ -62,9 +62,9 @@ def run_demo(*, seed: int = 0, lam: float = 1e-3, grid_size: int = 10000, solver
     dict
         ``instance``, ``teacher``, ``base_grid``, ``covering``, ``max_angle``
         (radians, clustering radius), ``runs`` (plain, oracle) and
-        ``certificate`` (:class:`certificates.verdict.CertifyReport`).
+        ``certificate`` (:class:`blasso.certificates.verdict.CertifyReport`).
     """
-    from certificates import certify_instance
+    from blasso.certificates import certify_instance
 
     say = as_progress(progress)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed, lam=lam)

@@ -2,11 +2,11 @@
 
 :func:`ground_truth` picks, for an instance and ``lam > 0``:
 
-* ``"exact"`` -- :func:`solvers.exact.solve_exact` (the continuous optimum
+* ``"exact"`` -- :func:`blasso.solvers.exact.solve_exact` (the continuous optimum
   through the finite program over every activation pattern, verified by the
   rigorous sup, with a uniqueness test) when the closed-form number of cells
-  ``2 sum_{k<d} C(h-1, k)`` is within the budget (:func:`solvers.exact.exact_affordable`);
-* ``"exchange"`` -- :func:`solvers.refine.convex_reference` (grid LASSO,
+  ``2 sum_{k<d} C(h-1, k)`` is within the budget (:func:`blasso.solvers.exact.exact_affordable`);
+* ``"exchange"`` -- :func:`blasso.solvers.refine.convex_reference` (grid LASSO,
   off-grid refinement and exchange rounds with the rigorous sup oracle)
   otherwise.
 
@@ -44,7 +44,7 @@ class GroundTruth:
     wall_s : float
     ground_truth : "exact" or "exchange"
     reason : str (why this one)
-    exact : dict or None (:meth:`solvers.exact.ExactResult.to_dict` without ``p``)
+    exact : dict or None (:meth:`blasso.solvers.exact.ExactResult.to_dict` without ``p``)
     uniqueness : dict or None
     """
 
@@ -70,7 +70,7 @@ class GroundTruth:
 
 
 def _budget_for(d: int, max_cells):
-    from solvers.exact import exact_budget
+    from blasso.solvers.exact import exact_budget
 
     if max_cells is not None:
         return exact_budget(d, max_cells)
@@ -90,9 +90,9 @@ def ground_truth(X, y, lam: float, grid, *, mode: str = "auto", max_cells: int |
     mode : {"auto", "exact", "exchange"}
         ``exact`` raises ``BlassoInputError`` when the cell count exceeds the budget.
     max_cells : int, optional
-        Cell budget (default: :func:`solvers.exact.exact_budget` for d = 2, 3,
+        Cell budget (default: :func:`blasso.solvers.exact.exact_budget` for d = 2, 3,
         :data:`AUTO_MAX_CELLS_HIGH_D` for d >= 4).
-    rounds, solver, sup_oracle : passed to :func:`solvers.refine.convex_reference`.
+    rounds, solver, sup_oracle : passed to :func:`blasso.solvers.refine.convex_reference`.
     sup_budget : float
         Seconds of each rigorous sup of the exact path.
     check_unique : bool
@@ -103,9 +103,9 @@ def ground_truth(X, y, lam: float, grid, *, mode: str = "auto", max_cells: int |
     -------
     GroundTruth
     """
-    from solvers import solve_lasso
-    from solvers.exact import ExactConfig, exact_affordable, solve_exact
-    from solvers.refine import convex_reference
+    from blasso.solvers import solve_lasso
+    from blasso.solvers.exact import ExactConfig, exact_affordable, solve_exact
+    from blasso.solvers.refine import convex_reference
 
     X = check_X(X)
     y = check_y(y, X.shape[0])

@@ -1,6 +1,6 @@
 """A sample's conditions (10) next to the population (n -> infinity) certificate.
 
-:func:`sample_vs_population` runs :func:`certificates.population.population_certificate`
+:func:`sample_vs_population` runs :func:`blasso.certificates.population.population_certificate`
 for the same target and puts its margin curve beside the sample's, so that a
 failure can be read as structural (the population ``eta_V`` exceeds 1 too) or
 as a sampling effect (the population is certified with a margin the sample's
@@ -37,7 +37,7 @@ def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 
         Sample size of ``cond``.
     target : Measure
         The target whose conditions (10) ``cond`` decided.
-    cond : certificates.verdict.ConditionsResult
+    cond : blasso.certificates.verdict.ConditionsResult
         The sample's verdict (its margin curve at :data:`POPULATION_RADII_DEG`
         for a row-by-row comparison).
     time_budget : float
@@ -53,7 +53,7 @@ def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 
         sample_hi, population_lo, population_hi]``: ``max |eta_V|`` outside
         the r-balls), ``reading`` (one sentence) and ``n_estimate``.
     """
-    from certificates.population import population_certificate, population_precertificate
+    from blasso.certificates.population import population_certificate, population_precertificate
 
     from ..validation import BlassoInputError
 

@@ -1,7 +1,7 @@
 """Reproductions of the paper's Figs. 1-3 (Section 5) against the convex ground truth.
 
 Each ``figN`` function runs Algorithm 1, computes the convex reference
-(:func:`solvers.refine.convex_reference`: grid LASSO + off-grid refinement;
+(:func:`blasso.solvers.refine.convex_reference`: grid LASSO + off-grid refinement;
 its J is an upper bound on J*; for Figs. 1-2 also exchange rounds with a
 rigorous sphere-wide sup of ``|eta_p|`` (:func:`blasso.studies.compare.sphere_sup_oracle`),
 which give a certified lower bound, so J* is bracketed), writes ``figN.png`` (matplotlib, imported
@@ -19,7 +19,7 @@ with the tolerance used.
   and alpha: loss curves side by side, flat distance between final measures.
 
 The paper gives neither lam nor alpha nor the number of iterations; the
-defaults here are lam = 1e-3, ``alpha = "auto"`` (:func:`solvers.gd.choose_alpha`)
+defaults here are lam = 1e-3, ``alpha = "auto"`` (:func:`blasso.solvers.gd.choose_alpha`)
 and iteration counts that fit a few minutes on 2 cores.
 """
 
@@ -68,7 +68,7 @@ def _label(axes) -> None:
 
 def _reference(inst, lam, grid_size, say, certify: bool = True, seed: int = 0):
     """Convex reference; with ``certify`` also a certified lower bound (rigorous sphere-wide sup)."""
-    from solvers.refine import convex_reference
+    from blasso.solvers.refine import convex_reference
 
     from .compare import sphere_sup_oracle
     grid = make_grid("auto", grid_size, inst.d)
@@ -86,7 +86,7 @@ def _bracket_line(ref) -> str:
 
 
 def _alpha(alpha, inst, lam, init, penalty="l1"):
-    from solvers.gd import choose_alpha
+    from blasso.solvers.gd import choose_alpha
     if alpha == "auto":
         pick = choose_alpha(inst.X, inst.y, lam, init=init, penalty=penalty)
         return pick["alpha"], pick
@@ -103,7 +103,7 @@ def _iters_to(trace, level):
 def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int = 100000, alpha="auto",
          grid_size: int = 3600, progress=None) -> dict:
     """Fig. 1: unit trajectories in d = 2 (m = 2 canonical teacher, n = 100, M = 15)."""
-    from solvers.gd import init_network, run_gd
+    from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
     out_dir = Path(out_dir)
@@ -165,7 +165,7 @@ def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int =
 def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iters: int = 200000, alpha="auto",
          grid_size: int = 10000, n_test: int = 2000, progress=None) -> dict:
     """Fig. 2: training objective and test loss against iterations for M in ``widths``."""
-    from solvers.gd import init_network, run_gd
+    from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
     out_dir = Path(out_dir)
@@ -225,7 +225,7 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
 def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int = 100000, alpha="auto",
          grid_size: int = 10000, progress=None) -> dict:
     """Fig. 3: L1 vs L2 penalty from the same initialisation and alpha (m = d = 5, n = 100, M = 10)."""
-    from solvers.gd import init_network, run_gd
+    from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
     out_dir = Path(out_dir)

@@ -20,7 +20,7 @@ def solve_on_grid(inst: Instance, lam: float, grid: Grid, *, solver: str = "AUTO
         Regularisation (> 0).
     grid : Grid
     solver : str
-        ``AUTO`` (FAST above ``solvers.AUTO_FAST_THRESHOLD`` atoms, ECOS below),
+        ``AUTO`` (FAST above ``blasso.solvers.AUTO_FAST_THRESHOLD`` atoms, ECOS below),
         ``ECOS``, ``CLARABEL``, ``SCS`` or ``FAST``.
     allow_inaccurate : bool
         Return an unverified ``optimal_inaccurate`` solve (flagged) instead of failing.
@@ -32,10 +32,10 @@ def solve_on_grid(inst: Instance, lam: float, grid: Grid, *, solver: str = "AUTO
     Returns
     -------
     dict
-        ``result`` (:class:`solvers.LassoResult`), ``measure`` (sorted atoms),
+        ``result`` (:class:`blasso.solvers.LassoResult`), ``measure`` (sorted atoms),
         ``covering`` (:func:`blasso.sphere.covering_radius`), ``solver`` (the name used).
     """
-    from solvers import choose_solver, solve_lasso
+    from blasso.solvers import choose_solver, solve_lasso
 
     say = as_progress(progress)
     name = choose_solver(solver, grid.size)
@@ -48,16 +48,16 @@ def solve_on_grid(inst: Instance, lam: float, grid: Grid, *, solver: str = "AUTO
 
 def exact_solution(inst: Instance, lam: float, *, max_cells: int | None = None, sup_budget: float = 60.0,
                    progress=None):
-    """The continuous optimum by the exact finite program (:func:`solvers.exact.solve_exact`).
+    """The continuous optimum by the exact finite program (:func:`blasso.solvers.exact.solve_exact`).
 
     Refused with ``BlassoInputError`` (before any work) when the closed-form
     number of activation patterns exceeds the budget.
 
     Returns
     -------
-    solvers.exact.ExactResult
+    blasso.solvers.exact.ExactResult
     """
-    from solvers.exact import ExactConfig, exact_affordable, solve_exact
+    from blasso.solvers.exact import ExactConfig, exact_affordable, solve_exact
 
     ok, bound, budget = exact_affordable(inst.X, max_cells)
     if not ok:

@@ -4,7 +4,7 @@
   has m atoms near the teacher's and the squared errors
   ``sum_j |r°_j - r*_j|^2`` and ``sum_j dist^2(theta*_j, theta°_j)`` are
   ``O(m lam^2)``.  :func:`theory_lam` computes the certified convex optimum
-  (:func:`solvers.refine.convex_reference` with the rigorous sup oracle
+  (:func:`blasso.solvers.refine.convex_reference` with the rigorous sup oracle
   :func:`blasso.studies.compare.sphere_sup_oracle`) on a decreasing sequence
   of ``lam``, matches its atoms to the teacher's (Hungarian matching,
   :func:`blasso.studies.compare.match_atoms`) and fits log-log slopes.
@@ -198,7 +198,7 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         until the recovered measure stops changing: the flat distance between
         consecutive optima below ``stop_rtol`` times the teacher's TV.
     grid_size, rounds, sup_budget : the certified convex optimum
-        (:func:`solvers.refine.convex_reference`, ``sup_budget`` seconds of
+        (:func:`blasso.solvers.refine.convex_reference`, ``sup_budget`` seconds of
         branch and bound per exchange round in d >= 4).
     match_angle : float
         Radians: an atom of ``nu*`` farther than this from every teacher atom
@@ -214,7 +214,7 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         than ``lam``).  ``inconclusive`` otherwise.
     check_conditions : bool
         Always decide conditions (10) for the teacher
-        (:func:`certificates.verdict.check_conditions`) and cite it in the
+        (:func:`blasso.certificates.verdict.check_conditions`) and cite it in the
         reason; when the prediction does not hold they are decided anyway, to
         explain the failure (Theorem 3.5 rests on them).
     seed : int
@@ -290,7 +290,7 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
 
 def _conditions(X, T, budget, seed, say) -> dict:
     """Conditions (10) for the teacher (Assumption 4.5 at lam -> 0, what Theorem 3.5 needs)."""
-    from certificates.verdict import check_conditions as _cc
+    from blasso.certificates.verdict import check_conditions as _cc
 
     res = _cc(X, T, time_budget=budget, rng=seed, progress=say)
     return {"verdict": res.verdict, "margin": float(res.margin), "reason": res.reason}
@@ -444,7 +444,7 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
         Width of the network.
     max_iter, check_every : int
     alpha : float or "auto"
-        ``"auto"``: :func:`solvers.gd.choose_alpha` (a large stable step).
+        ``"auto"``: :func:`blasso.solvers.gd.choose_alpha` (a large stable step).
     grid_size, rounds, sup_budget : the certified convex optimum.
     stall_rtol, stall_window, min_r2, resid_tol, min_decades : see above.
     seed : int
@@ -455,7 +455,7 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     -------
     GDRateStudy
     """
-    from solvers.gd import choose_alpha, init_network, run_gd
+    from blasso.solvers.gd import choose_alpha, init_network, run_gd
 
     from ..sphere import make_grid
 

@@ -13,7 +13,7 @@ def train_network(inst: Instance, lam: float, M: int, *, penalty: str = "l1", st
                   alpha: float | str = "auto", seed: int = 0, iters: int = 100000, ftol: float = 0.0,
                   gtol: float = 0.0, check_every: int = 1000, n_trace: int = 60, record_units: bool = False,
                   callback=None, progress=None) -> dict:
-    """Initialise ``M`` units (seed ``seed``), pick ``alpha`` if ``"auto"``, run :func:`solvers.gd.run_gd`.
+    """Initialise ``M`` units (seed ``seed``), pick ``alpha`` if ``"auto"``, run :func:`blasso.solvers.gd.run_gd`.
 
     Parameters
     ----------
@@ -24,21 +24,21 @@ def train_network(inst: Instance, lam: float, M: int, *, penalty: str = "l1", st
     penalty, step : str
         ``l1``/``l2``; ``norm`` (Algorithm 1) or ``constant`` (plain GD).
     alpha : float or "auto"
-        ``auto`` = :func:`solvers.gd.choose_alpha` (Algorithm 1 only).
+        ``auto`` = :func:`blasso.solvers.gd.choose_alpha` (Algorithm 1 only).
     seed : int
         Seed of the initial directions.
     iters, ftol, gtol, check_every, n_trace, record_units, callback :
-        Passed to :func:`solvers.gd.run_gd` (``iters`` is ``max_iter``).
+        Passed to :func:`blasso.solvers.gd.run_gd` (``iters`` is ``max_iter``).
     progress : callable, optional
         A :mod:`blasso.progress` hook.
 
     Returns
     -------
     dict
-        ``result`` (:class:`solvers.gd.GDResult`), ``alpha`` (used), ``alpha_probe``
+        ``result`` (:class:`blasso.solvers.gd.GDResult`), ``alpha`` (used), ``alpha_probe``
         (the probe's report or None), ``measure`` (atoms above 1e-6 max|c|, sorted).
     """
-    from solvers.gd import choose_alpha, init_network, run_gd
+    from blasso.solvers.gd import choose_alpha, init_network, run_gd
 
     say = as_progress(progress)
     init = init_network(M, inst.d, seed)

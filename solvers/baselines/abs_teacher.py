@@ -29,7 +29,7 @@ do not reproduce; tested in ``tests/test_baselines_abs.py``):
   layers trained by plain constant-step GD on the unpenalized empirical loss
   ``1/(2n) ||f(X) - y||^2``, ``eta = step_scale / (S lambda_max(X^T X / n))``
   with ``S = 2 sum_j a_j`` (the teacher's total variation).
-* **Kernels.**  :mod:`solvers.baselines.kernels` (NTK and random ReLU
+* **Kernels.**  :mod:`blasso.solvers.baselines.kernels` (NTK and random ReLU
   features in closed form), ridge by 5-fold cross-validation.
 * **Test loss.**  ``1/2 mean (f(x) - f*(x))^2`` over ``n_test`` fresh Gaussian
   inputs against the noiseless teacher (an estimate of the population excess

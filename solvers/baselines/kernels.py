@@ -126,7 +126,7 @@ def kernel_ridge(kind: str, X, y, *, alphas=None, folds: int = 5, seed: int = 0,
     cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
     search = GridSearchCV(KernelRidge(kernel="precomputed"), {"alpha": list(alphas)}, cv=cv,
                           scoring="neg_mean_squared_error")
-    from solvers.threads import blas_threads as limit_blas
+    from blasso.solvers.threads import blas_threads as limit_blas
 
     with limit_blas(blas_threads):
         search.fit(K, y)

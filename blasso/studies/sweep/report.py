@@ -14,7 +14,7 @@
 * :func:`population_margins` -- the population (n -> infinity) pre-certificate
   of each orthonormal teacher (``paper``, ``mixed-signs``), computed once per
   (teacher, m, d): its verdict and far-field margin ``1 - sup |eta_V|`` outside
-  60 degrees (:func:`certificates.population.population_certificate`).
+  60 degrees (:func:`blasso.certificates.population.population_certificate`).
 * :func:`write_report` -- all of it into a folder: ``tasks.csv``,
   ``summary.json``, ``phase_<kind>[_<facet>].png``, ``margin_vs_n.png``.
 """
@@ -149,7 +149,7 @@ def margin_curves(flat: list) -> list:
 
 def population_margins(curves: list, *, time_budget: float = 120.0, progress=None) -> list:
     """The population certificate of each orthonormal teacher of ``curves``, once per (teacher, m, d)."""
-    from certificates.population import population_certificate
+    from blasso.certificates.population import population_certificate
 
     from blasso.measure import Measure
     from blasso.progress import as_progress

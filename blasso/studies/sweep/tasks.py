@@ -6,12 +6,12 @@ toolkit.  Top-level scalar entries are the task's *figures* (the CSV columns);
 lists and dicts are details kept in the store.  Every kind has one boolean
 *success* figure (:data:`SUCCESS`), the quantity the phase diagrams average:
 
-``certify``      conditions (10) for the teacher (:func:`certificates.verdict.check_conditions`):
+``certify``      conditions (10) for the teacher (:func:`blasso.certificates.verdict.check_conditions`):
                  ``verdict``, the rigorous bracket ``sup_lo``/``sup_hi`` of ``sup |eta_V|`` off the
                  atom cells, ``margin``, the margin curve at the population radii and the far-field
                  margin (outside 60 degrees) next to which the population margin is drawn;
                  success ``certified``.
-``recover``      the certified BLASSO optimum at ``lam`` (:func:`solvers.refine.convex_reference`
+``recover``      the certified BLASSO optimum at ``lam`` (:func:`blasso.solvers.refine.convex_reference`
                  with the rigorous sphere sup) against the teacher: atoms, matched, spurious mass,
                  squared weight and angle errors, the bracket; success ``recovered``: exactly m
                  atoms, all matched to the teacher, no spurious mass, bracket within 1e-4 relative.
@@ -74,7 +74,7 @@ def _algo_seed(params: dict) -> int:
 
 
 def certify(inst: Instance, params: dict) -> dict:
-    from certificates.verdict import check_conditions
+    from blasso.certificates.verdict import check_conditions
 
     radii = tuple(math.radians(r) for r in RADII_DEG)
     res = check_conditions(inst.X, inst.teacher_measure(), time_budget=option(params, "cert_budget"),
@@ -94,7 +94,7 @@ def certify(inst: Instance, params: dict) -> dict:
 
 
 def recover(inst: Instance, params: dict) -> dict:
-    from solvers.refine import convex_reference
+    from blasso.solvers.refine import convex_reference
 
     from blasso.sphere import geodesic_distance, make_grid
 
