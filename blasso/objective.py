@@ -1,6 +1,6 @@
 """Objectives: the BLASSO ``J``, the network loss ``F`` (L1 / L2 penalty), the dual ``D``.
 
-Scalings (DESIGN.md section 1-2):
+Scalings (the mathematics page of the documentation):
 
 ``J(nu)     = 1/(2n) ||y - Phi nu||^2 + lam ||nu||_TV``
 ``F_L1(a,W) = 1/(2n) ||y - f(X; a, W)||^2 + lam sum_j |a_j| ||w_j||``      (paper eq. 4)

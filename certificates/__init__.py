@@ -1,6 +1,6 @@
 """Dual certificates: ``eta_p`` on grids and samples, rigorous sups over the sphere, verdicts.
 
-Verdict vocabulary (DESIGN.md section 5): ``certified`` only when a rigorous
+Verdict vocabulary (the verdicts page of the documentation): ``certified`` only when a rigorous
 bound over the whole sphere proves the condition with a positive margin;
 ``fails`` with a violating direction; ``inconclusive`` with the reason.
 """

@@ -3,7 +3,7 @@
 For a direction ``theta`` its *activation pattern* is ``a_i = 1{<theta, x_i> > 0}``.
 On the closure of the cell ``C`` with pattern ``a`` the certificate is linear:
 ``eta_p(theta) = <theta, v_C>`` with ``v_C = (1/n) sum_{i: a_i} p_i x_i``
-(DESIGN.md section 2).  The cell is the polyhedral cone
+(see the mathematics page of the documentation).  The cell is the polyhedral cone
 ``K = {theta : s_i <x_i, theta> >= 0}`` with ``s_i = +1`` if ``a_i`` else ``-1``, so
 
 ``sup_{theta in K, ||theta|| = 1} <theta, v> = ||Proj_K(v)||``  (0 if the projection is 0).

@@ -1,7 +1,7 @@
 """Dual vectors: ``p_0`` (basis pursuit on a grid), the ``p_lam`` path, and ``p_V``.
 
 * ``p_0``: the minimal-norm maximiser of the basis-pursuit dual on a grid,
-  ``max <y, p>/n  s.t.  ||A^T p / n||_inf <= 1`` (DESIGN.md section 2): an LP
+  ``max <y, p>/n  s.t.  ||A^T p / n||_inf <= 1`` (the mathematics page): an LP
   for the value, then a QP for the minimal-norm point of the (slightly relaxed)
   optimal face, both through CVXPY with status checks.  The LP multipliers give
   a primal basis-pursuit solution ``c`` (``A c = y``), reported for KKT checks.

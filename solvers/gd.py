@@ -5,7 +5,7 @@ Network ``f(x; a, W) = sum_j a_j relu(<w_j, x>)`` trained on
 ``F_L1(a, W) = 1/(2n) ||f(X) - y||^2 + lam sum_j |a_j| ||w_j||``        (paper eq. 4)
 ``F_L2(a, W) = 1/(2n) ||f(X) - y||^2 + lam/2 sum_j (a_j^2 + ||w_j||^2)`` (paper eq. 13)
 
-Algorithm 1 (norm-dependent GD, DESIGN.md section 3), with ``r = f(X) - y``:
+Algorithm 1 (norm-dependent GD; the mathematics page of the documentation), with ``r = f(X) - y``:
 
 ``g_j = (1/n) sum_i r_i relu(<w_j, x_i>) + lam sgn(a_j) ||w_j||``
 ``h_j = (1/n) sum_i r_i a_j x_i 1{<w_j, x_i> >= 0} + lam |a_j| w_j / ||w_j||``

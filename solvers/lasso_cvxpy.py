@@ -1,7 +1,7 @@
 """Grid LASSO through CVXPY, with explicit solver-status handling.
 
 Solves ``min_c 1/(2n) ||y - A c||^2 + lam ||c||_1`` with
-``A[i, g] = relu(<theta_g, x_i>)`` (DESIGN.md section 1), written with an
+``A[i, g] = relu(<theta_g, x_i>)`` (the mathematics page), written with an
 explicit residual variable ``z = y - A c`` so that the multiplier of that
 constraint gives an independent dual vector: stationarity in ``z`` reads
 ``z / n + mu = 0``, hence ``p = z / lam = -n mu / lam`` (CVXPY's sign

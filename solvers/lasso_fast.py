@@ -2,7 +2,7 @@
 
 Solves the same problem as :mod:`blasso.solvers.lasso_cvxpy`,
 ``min_c P(c) = 1/(2n) ||y - A c||^2 + lam ||c||_1`` with
-``A[i, g] = relu(<theta_g, x_i>)`` (DESIGN.md section 1), for grids of up to
+``A[i, g] = relu(<theta_g, x_i>)`` (the mathematics page), for grids of up to
 millions of atoms.  The n x G matrix ``A`` is never formed beyond a bounded
 block: feature columns are generated from ``X`` and the grid on demand
 (:func:`blasso.features.iter_feature_chunks`), unless the whole matrix fits in

@@ -2,7 +2,7 @@
 
 For ``P(c) = 1/(2n) ||y - A c||^2 + lam ||c||_1`` and the dual
 ``D(p) = (lam/n) <y, p> - lam^2/(2n) ||p||^2`` under ``|a_g^T p| / n <= 1``
-(DESIGN.md section 2):
+(the mathematics page of the documentation):
 
 * any residual ``r = y - A c`` gives the feasible dual point
   ``theta = s r / lam``, ``s = 1 / max(1, max_g |a_g^T r| / (n lam))``, hence

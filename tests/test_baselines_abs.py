@@ -1,4 +1,4 @@
-"""Seed 004 baseline: kernels against Monte Carlo of their feature maps, kernel ridge vs n, the GD student."""
+"""abs-teacher baseline (Li, Ma, Zhang 2020): kernels against Monte Carlo of their feature maps, kernel ridge vs n, the GD student."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""Seed 003 baseline: gradients, the start, per-unit outcomes from inside the local region, the bisection."""
+"""mild-overparam baseline (Zhou, Ge, Jin 2021): gradients, the start, per-unit outcomes from inside the local region, the bisection."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The ``abs`` teacher (seed 004): its measure form equals ``sum_j a_j |<w_j, x>|`` pointwise."""
+"""The ``abs`` teacher (Li, Ma, Zhang 2020): its measure form equals ``sum_j a_j |<w_j, x>|`` pointwise."""
 
 import numpy as np
 import pytest

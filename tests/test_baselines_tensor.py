@@ -1,4 +1,4 @@
-"""Seed 001 baseline: Hermite moments against their closed forms, the tensor initialization, GD and its rate."""
+"""tensor-init baseline (Zhang, Yu, Wang, Gu 2019): Hermite moments against their closed forms, the tensor initialization, GD and its rate."""
 
 import numpy as np
 import pytest

@@ -42,7 +42,7 @@ def test_npz_roundtrip(tmp_path):
     np.testing.assert_array_equal(back.teacher_W, inst.teacher_W)
     np.testing.assert_array_equal(back.teacher_a, inst.teacher_a)
     assert back.lam == 0.01 and back.seed == 4 and back.meta["teacher"] == "mixed-signs"
-    # a minimal file with only X and y is valid (DESIGN section 5)
+    # a minimal file with only X and y is valid (the instance file contract)
     np.savez(tmp_path / "min.npz", X=inst.X, y=inst.y)
     m = load_instance(tmp_path / "min.npz")
     assert m.lam is None and not m.has_teacher

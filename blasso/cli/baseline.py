@@ -1,4 +1,4 @@
-"""``blasso baseline NAME``: a related teacher-student system (seeds 001, 003, 004) against the convex optimum and Algorithm 1."""
+"""``blasso baseline NAME``: a related teacher-student system (tensor init, mild over-parameterization, abs teacher) against the convex optimum and Algorithm 1."""
 
 from __future__ import annotations
 

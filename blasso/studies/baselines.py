@@ -1,7 +1,7 @@
-"""The three related teacher-student systems (seeds 001, 003, 004) judged by the convex optimum and Algorithm 1.
+"""The three related teacher-student systems (tensor init, mild over-parameterization, abs teacher) judged by the convex optimum and Algorithm 1.
 
 :func:`run_baseline` generates the baseline's own instance (standard Gaussian
-inputs, as in each seed paper), runs the baseline (:mod:`blasso.solvers.baselines`),
+inputs, as in each of their papers), runs the baseline (:mod:`blasso.solvers.baselines`),
 then on the **same data**:
 
 * the convex ground truth: :func:`blasso.studies.compare.convex_truth`

@@ -1,4 +1,4 @@
-"""Comparing two measures on the sphere (DESIGN.md section 4): GD's against the convex optimum.
+"""Comparing two measures on the sphere (the mathematics page): GD's against the convex optimum.
 
 :func:`compare_measures` reports, for a candidate ``nu`` (e.g. GD's) and a
 reference ``ref`` (e.g. the convex optimum):

@@ -1,7 +1,7 @@
 """Shared pieces of the baselines: the two-layer ReLU network, its squared loss and gradients, matching.
 
 ``f(x; a, W) = sum_j a_j relu(<w_j, x>)`` on raw (not rescaled) inputs, loss
-``L(a, W) = 1/(2n) ||f(X) - y||^2`` without penalty (every seed system trains
+``L(a, W) = 1/(2n) ||f(X) - y||^2`` without penalty (every baseline paper trains
 the unpenalized empirical loss).  With ``r = f(X) - y`` and
 ``D = 1{X W^T > 0}``:
 
@@ -77,7 +77,7 @@ def param_error(W: np.ndarray, W_star: np.ndarray) -> float:
 
 
 def gaussian_inputs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """Standard Gaussian inputs ``N(0, I_d)``, shape (n, d) (the seeds' input law, not rescaled)."""
+    """Standard Gaussian inputs ``N(0, I_d)``, shape (n, d) (the baseline papers' input law, not rescaled)."""
     return rng.standard_normal((n, d))
 
 

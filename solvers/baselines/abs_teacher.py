@@ -1,8 +1,7 @@
-"""The ``a^T |W* x|`` teacher: over-parameterized GD against the NTK and random-feature kernels (seed 004).
+"""The ``a^T |W* x|`` teacher: over-parameterized GD against the NTK and random-feature kernels (Li, Ma, Zhang 2020).
 
 Reconstructed from Li, Ma, Zhang, "Learning over-parametrized two-layer ReLU
-neural networks beyond NTK" (COLT 2020, arXiv 2007.04596; seed
-``004_15358590d11fbec5``, which lists the authors as Zhang, Ma, Li).  The code
+neural networks beyond NTK" (COLT 2020, arXiv 2007.04596).  The code
 is ours; what we take from the paper:
 
 * inputs ``x ~ N(0, I_d)``, teacher ``f*(x) = a^T |W* x| = sum_j a_j |<w*_j, x>|``

@@ -1,4 +1,4 @@
-"""Closed-form kernels of the two-layer ReLU network and kernel ridge regression with them (seed 004).
+"""Closed-form kernels of the two-layer ReLU network and kernel ridge regression with them (the kernel side of Li, Ma, Zhang 2020).
 
 With ``w ~ N(0, I_d)``, ``a ~ N(0, 1)`` and ``phi`` the angle between ``x`` and ``x'``
 (Cho and Saul 2009, "Kernel methods for deep learning": the arc-cosine kernels):

@@ -1,8 +1,7 @@
-"""Mild over-parameterization: a student with ``m + k`` units started in the local region (seed 003).
+"""Mild over-parameterization: a student with ``m + k`` units started in the local region (Zhou, Ge, Jin 2021).
 
 Reconstructed from Zhou, Ge, Jin, "A local convergence theory for mildly
-over-parameterized two-layer neural network" (COLT 2021, arXiv 2102.02410;
-seed ``003_77cfe04bb325e889``).  The code is ours; what we take from the
+over-parameterized two-layer neural network" (COLT 2021, arXiv 2102.02410).  The code is ours; what we take from the
 paper is the setting and the claim:
 
 * teacher ``f*(x) = sum_{j<=m} a*_j relu(<w*_j, x>)``, inputs ``x ~ N(0, I_d)``;

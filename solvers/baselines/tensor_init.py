@@ -1,7 +1,7 @@
-"""Tensor initialization + gradient descent for ``y = sum_j relu(<w*_j, x>) + noise`` (seed 001).
+"""Tensor initialization + gradient descent for ``y = sum_j relu(<w*_j, x>) + noise`` (Zhang, Yu, Wang, Gu 2019).
 
 Reconstructed from Zhang, Yu, Wang, Gu, "Learning one-hidden-layer ReLU
-networks via gradient descent" (AISTATS 2019; seed ``001_6743aff466cdd619``)
+networks via gradient descent" (AISTATS 2019)
 and the initialization it builds on, Zhong, Song, Jain, Bartlett, Dhillon,
 "Recovery guarantees for one-hidden-layer neural networks" (ICML 2017,
 Algorithm 1).  The code is ours; the facts used are:
