@@ -4,17 +4,23 @@ An instance is ``(X, y)`` with optional teacher ``(teacher_W, teacher_a)``,
 regularisation ``lam`` and the ``seed`` it was generated from (the file
 contract is in :func:`save_instance`).  Teachers:
 
-``paper``          Assumption 3.2: positive weights, orthonormal directions (m <= d);
-``mixed-signs``    orthonormal directions, alternating signs of the weights;
-``min-angle``      random directions with a prescribed minimum pairwise angle;
-``near-duplicate`` the paper teacher plus a neuron at a small angle from the first;
-``random``         random directions and random signed weights;
-``abs``            ``f°(x) = sum_j |<w_j, x>|`` with orthonormal ``w_j`` (Li, Ma, Zhang 2020,
-                   "beyond NTK", with ``a = 1``): since ``|t| = relu(t) + relu(-t)`` it is the
-                   nonnegative measure with ``2m`` atoms ``+-w_j`` of weight 1 each, so
-                   ``teacher_W`` has ``2m`` rows ``(w_1..w_m, -w_1..-w_m)`` and ``Instance.m``
-                   is ``2m``.  Inputs follow ``--inputs`` as for every teacher (``sphere``,
-                   or ``gaussian`` scaled into the unit ball by the largest row norm).
+``paper``
+    Assumption 3.2: positive weights, orthonormal directions (m <= d);
+``mixed-signs``
+    orthonormal directions, alternating signs of the weights;
+``min-angle``
+    random directions with a prescribed minimum pairwise angle;
+``near-duplicate``
+    the paper teacher plus a neuron at a small angle from the first;
+``random``
+    random directions and random signed weights;
+``abs``
+    ``f°(x) = sum_j |<w_j, x>|`` with orthonormal ``w_j`` (Li, Ma, Zhang 2020,
+    "beyond NTK", with ``a = 1``): since ``|t| = relu(t) + relu(-t)`` it is the
+    nonnegative measure with ``2m`` atoms ``+-w_j`` of weight 1 each, so
+    ``teacher_W`` has ``2m`` rows ``(w_1..w_m, -w_1..-w_m)`` and ``Instance.m``
+    is ``2m``.  Inputs follow ``--inputs`` as for every teacher (``sphere``,
+    or ``gaussian`` scaled into the unit ball by the largest row norm).
 
 Only ``paper`` satisfies Assumption 3.2; the others break it on purpose so
 that certificates can fail.

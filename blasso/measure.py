@@ -153,7 +153,7 @@ class Measure:
     def merge(self, angle_tol: float) -> "Measure":
         """Merge atoms closer than ``angle_tol`` radians (single linkage).
 
-        Weights add up; the merged direction is the |c|-weighted mean direction.
+        Weights add up; the merged direction is the ``|c|``-weighted mean direction.
         With ``angle_tol = 0`` only identical directions (to 1e-12) merge, which
         leaves ``f(.; nu)`` unchanged.
         """
@@ -196,7 +196,7 @@ class Measure:
         return Measure(V / norms, c)
 
     def sorted(self) -> "Measure":
-        """Atoms in decreasing |c| order (for display)."""
+        """Atoms in decreasing ``|c|`` order (for display)."""
         order = np.argsort(-np.abs(self.c), kind="stable")
         return Measure(self.theta[order], self.c[order])
 
@@ -209,7 +209,7 @@ def cluster_to_targets(nu: Measure, targets: Measure, *, max_angle: float) -> di
 
     Used to read a grid solution, whose mass spreads over the grid points
     around each true atom, against a teacher.  For each target ``j``:
-    the summed weight of its atoms, their number, the |c|-weighted mean angle
+    the summed weight of its atoms, their number, the ``|c|``-weighted mean angle
     to the target and the largest angle.  Atoms farther than ``max_angle``
     from every target are "unassigned".
 

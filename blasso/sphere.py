@@ -2,11 +2,15 @@
 
 Kinds of grid:
 
-``random``        i.i.d. uniform points (any d);
-``equiangular``   ``G`` equally spaced angles on the circle (d = 2);
-``fibonacci``     the spherical Fibonacci lattice (d = 3);
-``cube``          a deterministic grid for any d: a regular lattice on every
-                  face of the cube ``[-1, 1]^d``, projected onto the sphere.
+``random``
+    i.i.d. uniform points (any d);
+``equiangular``
+    ``G`` equally spaced angles on the circle (d = 2);
+``fibonacci``
+    the spherical Fibonacci lattice (d = 3);
+``cube``
+    a deterministic grid for any d: a regular lattice on every
+    face of the cube ``[-1, 1]^d``, projected onto the sphere.
 
 A grid can be extended by the teacher's atoms (an "oracle grid"); the
 :class:`Grid` records that so that every report can say so.

@@ -8,7 +8,7 @@ homogeneous, so ``E_gauss[...] = d E_sphere[...]`` for the second moments below
 alike, hence ``alpha_gauss = alpha_sphere / d`` and ``eta_V`` is *identical*.
 
 Closed forms (``u, v`` unit, ``phi = angle(u, v)``, ``J(phi) = sin phi + (pi - phi) cos phi``)
------------------------------------------------------------------------------------------
+----------------------------------------------------------------------------------------------
 Reduce to the plane ``P = span(u, v)``: for a standard Gaussian ``g`` the
 in-plane part has uniform polar angle and ``E rho^2 = 2``, the orthogonal part
 is independent of the indicators, and ``{<u,g> > 0, <v,g> > 0}`` is a wedge of

@@ -52,18 +52,29 @@ __all__ = ["ExactConfig", "ExactResult", "exact_budget", "exact_affordable", "ce
 class ExactConfig:
     """Settings of :func:`solve_exact`.
 
-    max_cells : budget on the number of cells (closed form, checked first);
+    Parameters
+    ----------
+    max_cells
+        budget on the number of cells (closed form, checked first);
         default :data:`blasso.solvers.patterns.DEFAULT_MAX_CELLS` for d = 2, 3 and
         :data:`blasso.solvers.patterns.LP_MAX_CELLS` for d >= 4.
-    cg_tol : a cell joins the working set when its dual value exceeds ``1 + cg_tol``.
-    screen_tol : the polish starts from the atoms whose cell's dual (at the
+    cg_tol
+        a cell joins the working set when its dual value exceeds ``1 + cg_tol``.
+    screen_tol
+        the polish starts from the atoms whose cell's dual (at the
         working-set solution) is at least ``1 - screen_tol`` (the others cannot be in the support).
-    batch : most cells added per round.
-    max_rounds : column-generation rounds.
-    solver : CVXPY solver of the working-set problem.
-    sup_budget : seconds for the rigorous sup of the verification (each call).
-    polish : run the active-set Newton polish.
-    check_unique : decide uniqueness (one more rigorous sup, with the support cells excluded).
+    batch
+        most cells added per round.
+    max_rounds
+        column-generation rounds.
+    solver
+        CVXPY solver of the working-set problem.
+    sup_budget
+        seconds for the rigorous sup of the verification (each call).
+    polish
+        run the active-set Newton polish.
+    check_unique
+        decide uniqueness (one more rigorous sup, with the support cells excluded).
     """
 
     max_cells: int | None = None

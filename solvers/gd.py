@@ -44,7 +44,7 @@ benchmark and ``blasso reproduce``):
   is unchanged.  ``GDResult.info["sign_flips"]`` counts flipped units.
 * The local phase is slow: the convex optimum there has ~20 atoms (5 large
   ones near the teacher plus small satellites) while GD keeps ~11 live units
-  and the others fade geometrically (|c_j| ~ 1e-250), so the last ~1e-3 of
+  and the others fade geometrically (``|c_j| ~ 1e-250``), so the last ~1e-3 of
   relative gap closes only over millions of iterations.
 * L2 penalty with the norm-dependent step: a fading unit has
   ``eta_j ~ alpha |a_j| / ||w_j|| -> 0``, so its ``||w_j||`` freezes and

@@ -101,7 +101,7 @@ def equicorrelation_uniqueness(A: np.ndarray, y: np.ndarray, lam: float, c: np.n
     -------
     dict with ``unique`` (bool: the sufficient condition holds),
     ``support`` (indices), ``equicorrelation`` (indices with
-    ``|eta| >= 1 - strict_tol``), ``rank`` and ``off_support_max`` (max |eta| off S).
+    ``|eta| >= 1 - strict_tol``), ``rank`` and ``off_support_max`` (``max |eta|`` off ``S``).
     """
     n = A.shape[0]
     S = np.flatnonzero(c)

@@ -4,7 +4,7 @@ A grid solution puts each spike of the continuous optimum on a few
 neighbouring grid directions.  :func:`refine_measure`
 
 1. drops atoms below ``prune_rtol * max|c|`` and merges atoms closer than
-   ``merge_angle`` (|c|-weighted mean direction, weights summed);
+   ``merge_angle`` (``|c|``-weighted mean direction, weights summed);
 2. minimises ``J(nu) = 1/(2n) ||y - Phi nu||^2 + lam ||nu||_TV`` over the
    weights AND the directions of the remaining atoms with L-BFGS-B: each atom
    is ``c_k = s_k e_k`` with its sign ``s_k`` fixed and ``e_k >= 0`` (a bound),

@@ -72,21 +72,37 @@ MILD_TEACHERS = ("min-angle", "paper", "mixed-signs", "random")
 class BaselineConfig:
     """Everything :func:`run_baseline` needs besides the name.
 
-    n, d, m : samples, dimension, teacher width (``abs-teacher``: terms ``|<w_j, x>|``).
-    k : extra student units (``mild-overparam``).
-    seed : seed of the instance; the baselines' own randomness uses ``seed + 1``.
-    noise : label noise standard deviation.
-    iters : iterations of the baseline's GD.
-    lam : BLASSO regularisation of the convex optimum and of Algorithm 1.
-    M : Algorithm 1's width (default ``4 m``, at least 10) and the abs-teacher student's width.
-    alg1_iters : Algorithm 1's iteration budget (0 = skip Algorithm 1).
-    grid_size, refine_rounds, certify, sup_budget : the convex ground truth (see
+    Parameters
+    ----------
+    n, d, m
+        samples, dimension, teacher width (``abs-teacher``: terms ``|<w_j, x>|``).
+    k
+        extra student units (``mild-overparam``).
+    seed
+        seed of the instance; the baselines' own randomness uses ``seed + 1``.
+    noise
+        label noise standard deviation.
+    iters
+        iterations of the baseline's GD.
+    lam
+        BLASSO regularisation of the convex optimum and of Algorithm 1.
+    M
+        Algorithm 1's width (default ``4 m``, at least 10) and the abs-teacher student's width.
+    alg1_iters
+        Algorithm 1's iteration budget (0 = skip Algorithm 1).
+    grid_size, refine_rounds, certify, sup_budget
+        the convex ground truth (see
         :func:`blasso.studies.compare.gd_vs_convex`).
-    n_test : held-out Gaussian inputs of the test losses.
-    match_angle_deg : angle of "recovered".
-    teacher : teacher of ``mild-overparam`` (:data:`MILD_TEACHERS`).
-    delta : perturbation of ``mild-overparam``'s start (its local radius is bisected separately).
-    delta_max, bisect_steps : the bisection of the local radius.
+    n_test
+        held-out Gaussian inputs of the test losses.
+    match_angle_deg
+        angle of "recovered".
+    teacher
+        teacher of ``mild-overparam`` (:data:`MILD_TEACHERS`).
+    delta
+        perturbation of ``mild-overparam``'s start (its local radius is bisected separately).
+    delta_max, bisect_steps
+        the bisection of the local radius.
     """
 
     n: int

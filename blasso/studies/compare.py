@@ -10,7 +10,7 @@ reference ``ref`` (e.g. the convex optimum):
   (:func:`scipy.optimize.linear_sum_assignment`) on geodesic angles, pairs of
   opposite sign forbidden; a pair farther apart than ``match_angle`` counts as
   unmatched.  Reported: matched angles, weight errors, and the unmatched mass
-  (sum of |c| of unmatched atoms on both sides plus the pruned mass);
+  (sum of ``|c|`` of unmatched atoms on both sides plus the pruned mass);
 * **transport distance** -- the flat (bounded-Lipschitz,
   Kantorovich-Rubinstein) norm of ``sigma = nu - ref`` for the geodesic metric:
 
