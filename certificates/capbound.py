@@ -89,11 +89,15 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import nnls
 
 from .cells import pattern_key, project_onto_cell
-from .rounding import IV, U, _TINY, down, gamma, norm2_iv, sum_iv, up
+from .rounding import IV, U, _TINY, down, gamma, matmul_ivf, norm2_iv, sum_iv, up
 
-__all__ = ["CapBounder", "Partition", "box_caps"]
+__all__ = ["KMAX", "CapBounder", "Partition", "box_caps"]
+
+#: Caps crossed by at most this many hyperplanes are bounded piece by piece (``2**KMAX`` sign patterns).
+KMAX = 6
 
 
 def box_caps(faces: np.ndarray, lo: np.ndarray, hi: np.ndarray, d: int, others: np.ndarray):
@@ -194,8 +198,13 @@ class CapBounder:
         Enumerate sign patterns on caps crossed by at most ``kmax`` hyperplanes.
     """
 
-    def __init__(self, p: np.ndarray, X: np.ndarray, excluded=None, kmax: int = 6):
-        self.p, self.X, self.kmax = p, X, kmax
+    def __init__(self, p: np.ndarray, X: np.ndarray, excluded=None, kmax: int = KMAX, max_cone: int = 512):
+        self.p, self.X, self.kmax, self.max_cone = p, X, kmax, max_cone
+        self._patterns_cache: dict = {}
+        self.n_cone_bounds = 0
+        #: Best direct evaluation of ``|eta|`` at a piece's projection point (a lower bound) and where.
+        self.best_point_value = -np.inf
+        self.best_point: np.ndarray | None = None
         self.n, self.d = X.shape
         if isinstance(excluded, (set, frozenset)):
             raise TypeError("CapBounder needs the excluded patterns as a bool array (k, n)")
@@ -233,7 +242,7 @@ class CapBounder:
 
     # ------------------------------------------------------------------ main
     def bounds(self, C: np.ndarray, s: np.ndarray, lb: float, parent: Partition | None = None,
-               index: np.ndarray | None = None):
+               index: np.ndarray | None = None, gap: float = 0.0):
         """Upper bounds of ``|eta|`` on the boxes of the caps ``(C, s)`` and ``|eta|`` at the centres.
 
         ``parent`` (with ``index``, the parent of each box) is the partition of
@@ -267,9 +276,10 @@ class CapBounder:
         if self.E.shape[0]:
             ec[self._centre_excluded(C, part)] = np.nan
         for b in ok[k[ok] <= self.kmax]:
-            if ub[b] <= lb and not self.E.shape[0]:
-                continue
-            pb = self._pattern_bound(C[b], cn[b], s[b], part.Vlo[b], part.Vhi[b], part.amb[b], part.compat[b], lb)
+            if ub[b] <= lb + gap and not part.compat[b].any():
+                continue  # already decided, and not possibly inside an excluded cell
+            pb = self._pattern_bound(C[b], cn[b], s[b], part.Vlo[b], part.Vhi[b], part.amb[b], part.compat[b], lb,
+                                     gap)
             ub[b] = min(ub[b], pb)
         return ub, ec, part
 
@@ -444,38 +454,104 @@ class CapBounder:
         return np.maximum(0.0, (1.0 - s * s) - 4 * U)
 
     # --------------------------------------------------------- few crossings
-    def _pattern_bound(self, c, cn: IV, s: float, Vlo, Vhi, cidx, compat, lb: float = -np.inf) -> float:
-        """Max over allowed sign patterns of the crossing samples (see the module docstring)."""
+    def _sign_patterns(self, k: int) -> np.ndarray:
+        """All ``2**k`` sign patterns of ``k`` crossing rows as a float 0/1 matrix (cached per ``k``)."""
+        S = self._patterns_cache.get(k)
+        if S is None:
+            S = ((np.arange(2 ** k)[:, None] >> np.arange(k)[None, :]) & 1).astype(np.float64)
+            self._patterns_cache[k] = S
+        return S
+
+    def _pattern_bound(self, c, cn: IV, s: float, Vlo, Vhi, cidx, compat, lb: float = -np.inf,
+                       gap: float = 0.0) -> float:
+        """Max over the allowed sign patterns of the crossing samples of the exact piece bounds.
+
+        Every piece ``S`` (a sub-cell of the cap: the crossing rows with fixed
+        signs) has ``eta = <theta, V_S>`` exactly; its sup over the cap is at
+        most ``min(sup_cap <theta, V_S>, ||V_S + sum_k mu_k s_k x_k||)`` for any
+        ``mu >= 0`` (the cone-projection bound).  All ``2**k`` enclosures
+        ``V_S`` come from one interval matrix product; the cap bound is
+        evaluated for all of them, and the cone bound (``mu`` from a float
+        NNLS, the norm in interval arithmetic) only for the pieces whose cap
+        bound exceeds ``lb + gap``: a stationary maximum inside a sub-cell is
+        resolved to rounding level, whatever the radius of the cap.
+        """
         self.n_pattern_bounds += 1
-        n, k = self.n, cidx.size
-        S = (np.array(list(itertools.product((False, True), repeat=k)), dtype=bool) if k
-             else np.zeros((1, 0), dtype=bool))
+        n, k, d = self.n, cidx.size, self.d
+        S = self._sign_patterns(k)
+        Sb = S.astype(bool)
         allowed = np.ones(S.shape[0], dtype=bool)
         for e in np.flatnonzero(compat):
-            allowed &= ~np.all(S == self.E[e, cidx][None], axis=1)
+            allowed &= ~np.all(Sb == self.E[e, cidx][None], axis=1)
         if not allowed.any():
             return -np.inf
-        coef = S.astype(float)
-        PXc = self.PX[cidx]
-        shp = (S.shape[0], k, self.d)
-        T = IV(np.broadcast_to(PXc.lo, shp) * coef[:, :, None], np.broadcast_to(PXc.hi, shp) * coef[:, :, None])
-        Vs = sum_iv(T, axis=1)
-        g = 2.0 * gamma(k + 4)
-        V = IV(down(Vs.lo + Vlo[None] - g * (np.abs(Vs.lo) + np.abs(Vlo[None])) - 4 * _TINY),
-               up(Vs.hi + Vhi[None] + g * (np.abs(Vs.hi) + np.abs(Vhi[None])) + 4 * _TINY)).div_pos(IV.point(float(n)))
-        chat = IV.point(c[None]).div_pos(IV(cn.lo[None, None], cn.hi[None, None]))
-        cr = (1.0 - IV.point(np.array([s])).sq()).clip(0.0, 1.0).sqrt()
-        a = _dot_rows(V, IV(np.broadcast_to(chat.lo, V.lo.shape), np.broadcast_to(chat.hi, V.hi.shape)))
-        wn2 = norm2_iv(V)
-        ss = np.full(S.shape[0], s)
-        crr = IV(np.full(S.shape[0], cr.lo[0]), np.full(S.shape[0], cr.hi[0]))
         js = np.flatnonzero(allowed)
-        sg2 = np.concatenate([np.ones(js.size), -np.ones(js.size)])
-        j2 = np.concatenate([js, js])
-        cs = np.concatenate([_capsup(a, wn2, crr, ss)[js], _capsup(-a, wn2, crr, ss)[js]])
         if k:
-            cs = np.minimum(cs, self._cone_bounds_batch(V[j2], sg2, S[j2], cidx))
+            PXc = self.PX[cidx]
+            SV = matmul_ivf(IV(PXc.lo.T, PXc.hi.T), S[js].T)  # (d, K): exact sums of the chosen rows
+            V = (IV(Vlo[:, None], Vhi[:, None]) + SV)
+            V = IV(V.lo.T, V.hi.T).div_pos(IV.point(float(n)))
+        else:
+            V = IV(Vlo[None], Vhi[None]).div_pos(IV.point(float(n)))
+        K = V.lo.shape[0]
+        chat = IV.point(c[None]).div_pos(IV(cn.lo[None, None], cn.hi[None, None]))
+        chat = IV(np.broadcast_to(chat.lo, V.lo.shape), np.broadcast_to(chat.hi, V.hi.shape))
+        cr0 = (1.0 - IV.point(np.array([s])).sq()).clip(0.0, 1.0).sqrt()
+        crr = IV(np.full(K, cr0.lo[0]), np.full(K, cr0.hi[0]))
+        ss = np.full(K, s)
+        a = _dot_rows(V, chat)
+        wn2 = norm2_iv(V)
+        cs = np.stack([_capsup(a, wn2, crr, ss), _capsup(-a, wn2, crr, ss)])  # (2, K): sign +1, -1
+        if k:
+            need = np.argwhere(cs > lb + gap)
+            if need.shape[0] > self.max_cone:
+                top = np.argsort(-cs[need[:, 0], need[:, 1]])[:self.max_cone]
+                need = need[top]
+            if need.shape[0]:
+                sgn = np.where(need[:, 0] == 0, 1.0, -1.0)
+                cb, pts = self._cone_bounds_nnls(V[need[:, 1]], sgn, Sb[js[need[:, 1]]], cidx)
+                cs[need[:, 0], need[:, 1]] = np.minimum(cs[need[:, 0], need[:, 1]], cb)
+                self._try_point(pts[int(np.argmax(cb))], lb)
         return float(cs.max())
+
+    def _cone_bounds_nnls(self, V: IV, sgn: np.ndarray, S: np.ndarray, cidx: np.ndarray) -> np.ndarray:
+        """``||sgn V_j + sum mu_k s_k x_k||`` (rounded up) with ``mu >= 0`` from a float NNLS per piece.
+
+        Any ``mu >= 0`` gives a valid bound (module docstring); the NNLS
+        optimum for the float midpoint gives the projection onto the piece's
+        cone, i.e. the exact sup over the sub-cell up to rounding.
+        """
+        K, k = S.shape
+        Y = np.where(S, 1.0, -1.0)[:, :, None] * self.X[cidx][None]  # (K, k, d): rows s_k x_k
+        mid = sgn[:, None] * 0.5 * (V.lo + V.hi)
+        mu = np.zeros((K, k))
+        for j in range(K):
+            mu[j] = np.maximum(nnls(-Y[j].T, mid[j], maxiter=50 * max(1, k))[0], 0.0)
+        self.n_cone_bounds += K
+        Vs = IV(np.where(sgn[:, None] > 0, V.lo, -V.hi), np.where(sgn[:, None] > 0, V.hi, -V.lo))
+        terms = IV.point(mu[:, :, None]) * IV.point(Y)  # (K, k, d)
+        proj = mid + np.einsum("jk,jkd->jd", mu, Y)  # the maximisers of the pieces' cones (float)
+        return norm2_iv(Vs + sum_iv(terms, axis=1)).sqrt().hi, proj
+
+    def _try_point(self, theta: np.ndarray, lb: float) -> None:
+        """Evaluate ``|eta|`` directly at ``theta`` (a lower bound only) and keep it when it beats ``lb``.
+
+        The projection of a piece's vector onto its cone is the piece's
+        maximiser when it lies in the cap, so near a maximum the lower end
+        rises to the value the piece bounds resolve.  Points in excluded
+        cells are not kept.
+        """
+        nt = float(np.linalg.norm(theta))
+        if not nt > 0:
+            return
+        th = theta / nt
+        g = self.X @ th
+        pat = g > 0
+        if self.E.shape[0] and pattern_key(pat) in self.keys:
+            return
+        val = abs(float(np.maximum(g, 0.0) @ self.p)) / self.n
+        if val > max(lb, self.best_point_value):
+            self.best_point_value, self.best_point = val, th
 
     def _cone_bounds_batch(self, V: IV, sgn: np.ndarray, S: np.ndarray, cidx: np.ndarray) -> np.ndarray:
         """``||sgn V_j + sum mu_k s_k x_k||`` (rounded up) for many pieces, ``mu >= 0`` by active-set enumeration.

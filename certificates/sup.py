@@ -19,9 +19,16 @@
     ``hi`` is an upper bound of the exact supremum for the float data, with
     no assumption on the data (parallel, duplicated, antipodal or coplanar
     samples, clusters, any scale).
-  - ``exact-circle`` (d = 2) and ``exact-sphere3`` (d = 3): enumeration of the
-    arrangement.  On the circle the 2n breakpoints ``+-x_i^perp`` split it into
-    arcs where ``eta = <theta, v_arc>``; on S^2 the max is at an interior
+  - ``circle-sweep`` (d = 2, any n; :mod:`blasso.certificates.circle`): the 2n
+    breakpoints ``+-x_i^perp`` split the circle into arcs where
+    ``eta = <theta, v_arc>``; one sort by a trigonometry-free pseudo-angle,
+    long-double running sums, the exact max per arc.  Rigorous by an a-priori
+    analysis that needs no gap between breakpoints (each computed breakpoint
+    is within 1.8e-15 rad of the true one, so the computed piecewise-linear
+    function is within that times ``L`` of ``eta`` everywhere): ``rigorous``
+    is true for it, and no data are routed elsewhere.
+  - ``exact-sphere3`` (d = 3): enumeration of the
+    arrangement.  On S^2 the max is at an interior
     critical point ``+-v_C/|v_C|`` of a cell or on a great circle ``x_i^perp``
     (a d = 2 problem).  Each circle is scanned in O(n log n) (cell vectors of
     its arcs by a cumulative sum of the flips), and a cell's interior
@@ -70,7 +77,7 @@ from blasso.features import eta as eta_direct
 from blasso.sphere import normalize, random_sphere
 from blasso.validation import BlassoInputError, check_choice, check_rng, check_vector, check_X
 
-from .capbound import CapBounder, Partition, box_caps
+from .capbound import KMAX, CapBounder, Partition, box_caps
 from .cells import activation_pattern, cell_vector, pattern_key, project_onto_cell
 from .rounding import U, Scaled, exact_scaling, gamma
 
@@ -108,7 +115,7 @@ class SupBracket:
     eta_lo : float
         Signed ``eta_p(theta_lo)``.
     method : str
-        ``exact-circle``, ``exact-sphere3``, ``branch-and-bound``.
+        ``circle-sweep``, ``exact-sphere3``, ``branch-and-bound``.
     exact : bool
         True when ``hi`` comes from an exact enumeration.
     stopped : str
@@ -120,7 +127,8 @@ class SupBracket:
     wall_s : float
     info : dict
     leaves : dict or None
-        Branch-and-bound leaves (``centre``, ``radius``, ``ub``, ``eta_centre``).
+        Branch-and-bound leaves (``centre``, ``radius``, ``ub``, ``eta_centre``), or the
+        circle sweep's arcs grouped into caps (``centre``, ``radius``, ``ub``, ``lo``).
     """
 
     lo: float
@@ -141,8 +149,8 @@ class SupBracket:
 
     @property
     def rigorous(self) -> bool:
-        """True when ``hi`` rests on outward rounding (branch and bound)."""
-        return self.method == "branch-and-bound"
+        """True when ``hi`` is proven: outward rounding (branch and bound) or the circle sweep's a-priori analysis."""
+        return self.method in ("branch-and-bound", "circle-sweep")
 
     def to_dict(self) -> dict:
         return {"lo": self.lo, "hi": self.hi, "gap": self.gap, "theta_lo": self.theta_lo,
@@ -493,64 +501,6 @@ def _hyperplane_groups(Xs: np.ndarray):
     return rep, group, rel, sin_min
 
 
-# --------------------------------------------------------------- d = 2 exact
-def _circle_scan(p, X, E, keys, on_circle=None, rel=None, arc_min=1e-11):
-    """Exact ``sup |eta|`` over the great circle ``{E (cos t, sin t)}``.
-
-    ``on_circle`` (indices) are the samples whose hyperplane is this circle,
-    ``rel`` their sign relation to the first of them.  Returns ``(best, theta,
-    arc_patterns, degenerate)``; ``arc_patterns`` are the patterns on the arcs
-    with the circle's own samples off (the "off" side); with ``on_circle`` set
-    an arc is kept when either side is a non-excluded cell.
-    """
-    Xp = X @ E
-    if on_circle is not None:
-        Xp[on_circle] = 0.0  # exactly parallel to the circle's normal: no breakpoint
-    nr = np.linalg.norm(Xp, axis=1)
-    use = np.flatnonzero(nr > 0)
-    phi = np.arctan2(Xp[use, 1], Xp[use, 0])
-    b = np.unique(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), _TWO_PI))
-    if b.size == 0:
-        b = np.array([0.0, np.pi])
-    ends = np.append(b[1:], b[0] + _TWO_PI)
-    length = ends - b
-    degenerate = bool(b.size > 1 and np.min(length) < arc_min)
-    mid = 0.5 * (b + ends)
-    Tm = np.column_stack([np.cos(mid), np.sin(mid)]) @ E.T
-    pats = (Tm @ X.T) > 0
-    if on_circle is not None:
-        pats[:, on_circle] = rel[None, :] < 0  # the side where the circle's normal is off
-    keep = np.ones(b.size, dtype=bool)
-    if keys:
-        on = pats.copy()
-        if on_circle is not None:
-            on[:, on_circle] = rel[None, :] > 0
-        for k in range(b.size):
-            keep[k] = pattern_key(pats[k]) not in keys or (on_circle is not None and pattern_key(on[k]) not in keys)
-    best, arg = -np.inf, None
-    if keep.any():
-        sides = [pats[keep]] if on_circle is None else [pats[keep], on[keep] if keys else _on(pats[keep], on_circle, rel)]
-        for P in sides:
-            W = cell_vector(p, X, P) @ E  # in-plane coordinates: eta(E u) = <u, E^T v>
-            wn = np.linalg.norm(W, axis=1)
-            ang = np.arctan2(W[:, 1], W[:, 0])
-            for sgn in (0.0, np.pi):
-                rel_ang = np.mod(ang + sgn - b[keep], _TWO_PI)
-                inside = (rel_ang <= length[keep] + 1e-12) | (rel_ang >= _TWO_PI - 1e-12)
-                if inside.any():
-                    j = int(np.argmax(np.where(inside, wn, -np.inf)))
-                    if wn[j] > best:
-                        t = ang[j] + sgn
-                        best, arg = float(wn[j]), E @ np.array([np.cos(t), np.sin(t)])
-        vk = keep | np.roll(keep, 1)
-        Tb = np.column_stack([np.cos(b[vk]), np.sin(b[vk])]) @ E.T
-        ev = np.abs(eta_direct(p, X, Tb))
-        j = int(np.argmax(ev))
-        if ev[j] > best:
-            best, arg = float(ev[j]), Tb[j]
-    return best, arg, pats, degenerate
-
-
 def _grouped(X: np.ndarray):
     """Hyperplane groups and the near-parallel test shared by both enumerations."""
     rep, group, rel, sin_min = _hyperplane_groups(X)
@@ -567,29 +517,23 @@ def _on(pats, on_circle, rel):
     return on
 
 
-def _exact_circle(sc: Scaled, keys: set, dl: _Deadline):
-    p, X = sc.ps, sc.Xs
-    rep, group, rel, sin_min, info = _grouped(X)
-    if info["degenerate"]:
-        return None, None, info
-    best, arg, _, deg = _circle_scan(p, X, np.eye(2), keys)
-    info["degenerate"] = deg
-    if deg:
-        info["degenerate_reason"] = "two breakpoints closer than 1e-11 rad"
-        return None, None, info
-    return (best, arg, info), enumeration_error(sc.n, 2, _lip(sc), sin_min), info
-
-
+# --------------------------------------------------------------- d = 2 exact
 def sup_exact_circle(p, X, *, exclude_patterns=None, time_budget: float = np.inf) -> SupBracket:
-    """Exact ``sup |eta_p|`` over the circle (d = 2) by sorting the breakpoints.
+    """Exact ``sup |eta_p|`` over the circle (d = 2): the circle sweep, at any n.
 
-    Raises ``BlassoInputError`` when the data are degenerate for the method
-    (see the module docstring); :func:`sup_abs_eta` routes them instead.
+    Kept for callers of the former enumeration; it is
+    :func:`blasso.certificates.circle.sup_circle_sweep` (``method="circle-sweep"``,
+    rigorous by a-priori analysis, no degenerate cases).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sup_exact_circle(np.array([1.0]), np.array([[1.0, 0.0]])).method
+    'circle-sweep'
     """
-    p, X = _validated(p, X, 2, "sup_exact_circle")
-    dl = _Deadline(time_budget)
-    sc = exact_scaling(p, X)
-    return _exact_bracket(sc, _exact_circle(sc, _as_keys(exclude_patterns, sc.keep), dl), "exact-circle", dl)
+    from .circle import sup_circle_sweep
+
+    return sup_circle_sweep(p, X, exclude_patterns=exclude_patterns, time_budget=time_budget)
 
 
 def _exact_bracket(sc: Scaled, out, method: str, dl: _Deadline) -> SupBracket:
@@ -835,7 +779,7 @@ def _others(d: int) -> np.ndarray:
     return np.array([[a for a in range(d) if a != ax] for ax in range(d)], dtype=int)
 
 
-def cap_upper_bounds(p, X, centres, radii, *, exclude_patterns=None, kmax: int = 6) -> np.ndarray:
+def cap_upper_bounds(p, X, centres, radii, *, exclude_patterns=None, kmax: int = KMAX) -> np.ndarray:
     """Rigorous upper bounds of ``sup |eta_p|`` on spherical caps (outward rounding).
 
     Parameters
@@ -865,7 +809,7 @@ def cap_upper_bounds(p, X, centres, radii, *, exclude_patterns=None, kmax: int =
 
 def sup_branch_and_bound(p, X, *, exclude_patterns=None, tol: float = 1e-6, time_budget: float = 30.0,
                          threshold: float | None = None, lo_init: float = -np.inf,
-                         theta_init: np.ndarray | None = None, kmax: int = 6, batch: int = 128,
+                         theta_init: np.ndarray | None = None, kmax: int = KMAX, batch: int = 128,
                          max_leaves: int = 2_000_000, keep_leaves: bool = False,
                          initial_split: int = 2, progress=None) -> SupBracket:
     """Rigorous ``sup |eta_p|`` bracket by branch and bound over spherical caps (any d).
@@ -922,7 +866,7 @@ def _bnb(sc: Scaled, excl, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, 
     faces, blo, bhi = _initial_boxes(d, split)
     C, s = box_caps(faces, blo, bhi, d, others)
     lb, thb = float(lo), th
-    ub, ec, part = st.bounds(C, s, lb)
+    ub, ec, part = st.bounds(C, s, lb, gap=tol_s)
     kc = part.crossing
     ret = {"C": [], "s": [], "ub": [], "ec": []}
 
@@ -932,6 +876,8 @@ def _bnb(sc: Scaled, excl, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, 
             j = int(np.nanargmax(ecc))
             if ecc[j] > lb:
                 lb, thb = float(ecc[j]), Cc[j] / np.linalg.norm(Cc[j])
+        if st.best_point_value > lb:  # a piece's maximiser, evaluated directly by the cap bounder
+            lb, thb = float(st.best_point_value), st.best_point
 
     take_lb(C, ec)
     stopped, iters, decided_at = "converged", 0, None
@@ -977,7 +923,7 @@ def _bnb(sc: Scaled, excl, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, 
         cf, clo, chi = np.concatenate([f_s, f_s]), np.concatenate([lo_s, lo2]), np.concatenate([hi1, hi_s])
         cC, cs = box_caps(cf, clo, chi, d, others)
         parents = np.concatenate([np.arange(kb), np.arange(kb)])
-        cub, cec, cpart = st.bounds(cC, cs, lb, part.take(sel), parents)
+        cub, cec, cpart = st.bounds(cC, cs, lb, part.take(sel), parents, gap=gap_s)
         take_lb(cC, cec)
         faces, blo, bhi = np.concatenate([faces[keep], cf]), np.concatenate([blo[keep], clo]), np.concatenate([bhi[keep], chi])
         C, s = np.concatenate([C[keep], cC]), np.concatenate([s[keep], cs])
@@ -1000,7 +946,7 @@ def _bnb(sc: Scaled, excl, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, 
     flops = st.rows_classified * (2 * d + 6) + st.rows_undecided * (4 * d + 40)
     inf = {**(info or {}), "iterations": iters, "active_leaves": int(ub.size), "caps_bounded": st.n_bounds,
            "rows_classified": st.rows_classified, "rows_undecided": st.rows_undecided, "bnb_flops": flops,
-           "pattern_bounds": st.n_pattern_bounds, "kmax": kmax,
+           "pattern_bounds": st.n_pattern_bounds, "cone_bounds": st.n_cone_bounds, "kmax": kmax,
            "outward_rounding": True}
     return _finish(sc, hi, thb, "branch-and-bound", False, stopped, 0.0, dl, inf, leaves)
 
@@ -1008,7 +954,7 @@ def _bnb(sc: Scaled, excl, dl: _Deadline, *, tol, thr, lo, th, kmax, batch=128, 
 # ------------------------------------------------------------------ dispatcher
 def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float = 1e-6,
                 time_budget: float = 30.0, threshold: float | None = None, rng=0, n_starts: int = 64,
-                extra_starts=None, keep_leaves: bool = False, kmax: int = 6, progress=None,
+                extra_starts=None, keep_leaves: bool = False, kmax: int = KMAX, progress=None,
                 atoms=None, threshold_hi: float | None = None, decided_budget: float | None = None) -> SupBracket:
     """Bracket ``[lo, hi]`` of ``sup |eta_p|`` over the sphere (minus excluded cells).
 
@@ -1020,10 +966,12 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
         Cells (activation patterns) to leave out; the sup is over the closure of
         the remaining cells.
     method : {"auto", "exact", "bnb"}
-        ``auto``: exact enumeration for d = 2, 3 (routed to branch and bound,
-        with the reason in ``info["routed"]``, when the data are degenerate
-        for it or its share of the budget runs out), branch and bound otherwise.
-        ``exact`` raises instead of routing.
+        ``auto``: for d = 2 the circle sweep at any n (no ascent, nothing
+        routed; :mod:`blasso.certificates.circle`); for d = 3 the exact
+        enumeration (routed to branch and bound, with the reason in
+        ``info["routed"]``, when the data are degenerate for it or its share of
+        the budget runs out); branch and bound otherwise.  ``exact`` raises
+        instead of routing.
     tol : float
         Relative to ``L`` (see :func:`sup_branch_and_bound`).
     time_budget : float
@@ -1059,6 +1007,11 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
     if method == "exact" and d not in (2, 3):
         raise BlassoInputError(f"exact enumeration is implemented for d = 2 and 3; got d = {d} (use 'bnb')")
     dl = _Deadline(time_budget)
+    if d == 2 and method in ("auto", "exact"):  # the sweep's max is exact: no ascent needed
+        from .circle import _check_circle_memory, sweep_scaled
+
+        _check_circle_memory(X.shape[0])
+        return sweep_scaled(exact_scaling(p, X), _as_patterns(exclude_patterns), dl, keep_leaves=keep_leaves)
     sc = exact_scaling(p, X)
     keys = _as_keys(exclude_patterns, sc.keep)
     E = _as_patterns(exclude_patterns)
@@ -1075,9 +1028,9 @@ def sup_abs_eta(p, X, *, exclude_patterns=None, method: str = "auto", tol: float
     th, lo = _best_point(sc, cand)
     t_ascent = time.perf_counter() - dl.t0
     info = {"ascent_s": t_ascent, "ascent_points": int(len(cand)), "ascent_flops": flops}
-    if method in ("auto", "exact") and d in (2, 3):
-        out = _exact_circle(sc, keys, dl) if d == 2 else _exact_sphere3(sc, keys, dl, E)
-        name = "exact-circle" if d == 2 else "exact-sphere3"
+    if method in ("auto", "exact") and d == 3:
+        out = _exact_sphere3(sc, keys, dl, E)
+        name = "exact-sphere3"
         if out[0] is not None or method == "exact":
             res = _exact_bracket(sc, out, name, dl)
             _take_better_lo(res, sc, th)

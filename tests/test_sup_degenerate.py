@@ -171,8 +171,8 @@ def test_lo_above_hi_raises_instead_of_being_masked(monkeypatch):
     p = rng.standard_normal(12)
     real = supmod.CapBounder.bounds
 
-    def too_low(self, C, s, lb):
-        ub, ec, k = real(self, C, s, lb)
+    def too_low(self, C, s, lb, *args, **kw):
+        ub, ec, k = real(self, C, s, lb, *args, **kw)
         return np.minimum(ub, 1e-6), ec, k  # a planted bound far below the true values
 
     monkeypatch.setattr(supmod.CapBounder, "bounds", too_low)
