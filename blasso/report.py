@@ -16,8 +16,11 @@ Report (JSON schema: ``blasso/report_schema.json``, documented in ``docs/report.
 
 Files are never lost: :func:`check_output_path` refuses, before any work, an
 output that is a directory when a file is meant, sits in an unwritable or
-impossible folder, is one of the command's inputs, or already exists (unless
-``force``).  :func:`atomic_output` writes through a temporary file in the same
+missing folder, is one of the command's inputs, or already exists (unless
+``force``).  No output creates a chain of folders: a file output's folder must
+exist, and a folder output (``--plot DIR``, ``--out DIR``) may be created by
+the command but its parent must exist, so a mistyped path fails instead of
+silently creating folders.  :func:`atomic_output` writes through a temporary file in the same
 folder, fsyncs it and renames it over the target (:func:`os.replace`), so an
 interrupted or killed run leaves the previous file byte-identical.
 """
@@ -42,7 +45,7 @@ from .validation import BlassoInputError
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "SCHEMA_PATH", "sha256_file", "file_record", "library_versions",
            "measure_record", "check_output_path", "atomic_output", "write_text_atomic", "write_json_atomic",
-           "save_npz_atomic", "load_schema", "load_report", "with_suffix"]
+           "save_npz_atomic", "load_schema", "load_report", "read_saved_run", "with_suffix"]
 
 #: Version of the report layout (bump when a required field changes).
 SCHEMA_VERSION = 1
@@ -110,26 +113,38 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _writable_ancestor(path: Path, option: str) -> Path:
-    """The nearest existing ancestor of ``path``; it must be a directory we can create files in."""
-    anc = path.parent
-    while not anc.exists() and anc != anc.parent:
-        anc = anc.parent
-    if not anc.is_dir():
-        raise BlassoInputError(f"{option} {str(path)!r}: {str(anc)!r} is a file, not a folder")
+def _writable_folder(folder: Path, option: str, path: Path, *, missing: str) -> Path:
+    """``folder`` must exist, be a folder and accept new files; else a one-line error about ``path``.
+
+    ``missing`` ends the message when ``folder`` does not exist (what to do about it).
+    """
+    if not folder.exists():
+        anc = folder.parent
+        while not anc.exists() and anc != anc.parent:
+            anc = anc.parent
+        if anc.exists() and not anc.is_dir():     # 'afile/x/y.json': name the file in the way
+            raise BlassoInputError(f"{option} {str(path)!r}: {str(anc)!r} is a file, not a folder")
+        raise BlassoInputError(f"{option} {str(path)!r}: folder {str(folder)!r} does not exist; {missing}")
+    if not folder.is_dir():
+        raise BlassoInputError(f"{option} {str(path)!r}: {str(folder)!r} is a file, not a folder")
     try:
-        fd, probe = tempfile.mkstemp(dir=anc, prefix=".blasso-probe-")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".blasso-probe-")
     except OSError as exc:
-        raise BlassoInputError(f"{option} {str(path)!r}: cannot write in folder {str(anc)!r} "
+        raise BlassoInputError(f"{option} {str(path)!r}: cannot write in folder {str(folder)!r} "
                                f"({exc.strerror or exc})") from None
     os.close(fd)
     os.unlink(probe)
-    return anc
+    return folder
 
 
 def check_output_path(path: str | Path, *, option: str, kind: str = "file", inputs: Iterable = (),
                       force: bool = False, members: Iterable[str] = ()) -> Path:
     """Check an output path before any work; raise :class:`BlassoInputError` with a one-line reason.
+
+    Folders: a file's folder must already exist (nothing creates it); a
+    ``kind="dir"`` output may be missing (the command creates that one folder),
+    but its parent must exist.  Either way the folder that receives files must
+    be writable.
 
     Parameters
     ----------
@@ -158,10 +173,22 @@ def check_output_path(path: str | Path, *, option: str, kind: str = "file", inpu
     if kind == "dir":
         if p.exists() and not p.is_dir():
             raise BlassoInputError(f"{option} {str(p)!r} is a file; give a folder")
-        _writable_ancestor(p / "x", option)
+        if p.exists():
+            _writable_folder(p, option, p, missing="")
+        else:
+            _writable_folder(p.parent, option, p,
+                             missing=f"{option} creates the folder {p.name!r} but not its parent; create it first")
         for name in members:
-            check_output_path(p / name, option=option, inputs=inputs, force=force)
+            _check_file(p / name, option=option, inputs=inputs, force=force, folder_checked=True)
         return p
+    return _check_file(p, option=option, inputs=inputs, force=force)
+
+
+def _check_file(p: Path, *, option: str, inputs: Iterable, force: bool, folder_checked: bool = False) -> Path:
+    """The checks of a file output (``folder_checked``: its folder was checked, or will be created, by the caller)."""
+    for in_opt, in_path in inputs:
+        if in_path and _same_file(p, Path(in_path)):
+            raise BlassoInputError(f"{option} {str(p)!r} is the {in_opt} input; refusing to overwrite it")
     if p.is_dir():
         raise BlassoInputError(f"{option} {str(p)!r} is a folder; give a file name")
     if p.exists() and not p.is_file():
@@ -171,7 +198,8 @@ def check_output_path(path: str | Path, *, option: str, kind: str = "file", inpu
                                " give a file name")
     if p.exists() and not force:
         raise BlassoInputError(f"{option} {str(p)!r} exists; add --force to overwrite it")
-    _writable_ancestor(p, option)
+    if not folder_checked:
+        _writable_folder(p.parent, option, p, missing="create it first (blasso creates no folder for a file output)")
     return p
 
 
@@ -246,13 +274,39 @@ def _measures(raw: dict) -> dict:
     return out
 
 
+def read_saved_run(path: str | Path, *, what: str | None = None) -> dict:
+    """Every array of a ``blasso gd --save`` file, read without unpickling, with one-line errors.
+
+    A JSON report, a pickle, an object array, random bytes or a damaged
+    archive is refused with a :class:`BlassoInputError` naming the file and
+    what it is (never numpy's ``allow_pickle`` hint).
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str, optional
+        How messages name the file (default ``"saved run 'PATH'"``).
+
+    Returns
+    -------
+    dict
+        ``name -> ndarray``.
+    """
+    from .validation import read_npz_file
+
+    p = Path(path)
+    what = what or f"saved run {str(p)!r}"
+    if p.is_file():
+        with open(p, "rb") as f:
+            head = f.read(64).lstrip()
+        if head[:1] in (b"{", b"["):
+            raise BlassoInputError(f"cannot read {what}: it is JSON (a --json report?), not the .npz that "
+                                   "blasso gd --save writes")
+    return read_npz_file(p, what=what)
+
+
 def _load_npz_report(path: Path) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
-    except Exception as exc:
-        raise BlassoInputError(f"cannot read {str(path)!r} as a saved run (.npz): "
-                               f"{str(exc).split('. ')[0]}") from None
+    data = read_saved_run(path, what=f"saved run {str(path)!r}")
     if "report_json" not in data or "a" not in data or "W" not in data:
         raise BlassoInputError(f"{str(path)!r} is not a saved gd run (needs report_json, a, W; "
                                f"found {sorted(data)})")

@@ -65,6 +65,8 @@ CASES = [
     (["solve", "--instance", "inst.npz", "--json", "old.json"], "'old.json' exists"),
     (["solve", "--instance", "inst.npz", "--json", "folder"], "'folder' is a folder"),
     (["solve", "--instance", "inst.npz", "--json", "/proc/r.json"], "'/proc'"),
+    (["solve", "--instance", "inst.npz", "--json", "nodir/r.json"], "folder 'nodir' does not exist"),
+    (["solve", "--instance", "inst.npz", "--json", "afile/sub/r.json"], "'afile' is a file"),
     # ----------------------------------------------------------------------- gd
     (["gd"] + S + ["--M", "0"], "'0'"),
     (["gd"] + S + ["--alpha", "-1"], "'-1'"),
@@ -93,6 +95,13 @@ CASES = [
     (["certify"] + S + ["--target", "bogus"], "'bogus'"),
     (["certify"] + S + ["--plot", "afile"], "'afile' is a file"),
     (["certify"] + S + ["--plot", "old_figs"], "'old_figs/margin_curve.png' exists"),
+    (["certify"] + S + ["--plot", "nodir/figs"], "folder 'nodir' does not exist"),
+    # -------------------------------------------------------------- assumptions
+    (["assumptions", "--instance", "inst.npz", "--gd-trace", "old.json"], "'old.json': it is JSON"),
+    (["assumptions", "--instance", "inst.npz", "--gd-trace", "pickled.npz"], "never unpickles"),
+    (["assumptions", "--instance", "inst.npz", "--gd-trace", "run.pkl"], "'run.pkl'"),
+    (["assumptions", "--instance", "inst.npz", "--gd-trace", "garbage.npz"], "'garbage.npz'"),
+    (["assumptions", "--instance", "inst.npz", "--gd-trace", "missing.npz"], "'missing.npz'"),
     # --------------------------------------------------------------- memory
     (["solve", "--grid-size", "100000", "--max-memory", "2M"], "2.0 MiB of the --max-memory limit"),
     (["demo", "--max-memory", "1M"], "1.0 MiB of the --max-memory limit"),
@@ -107,6 +116,7 @@ CASES = [
     (["reproduce", "fig1", "--out", "figs", "--iters", "0"], "'0'"),
     (["reproduce", "fig1", "--out", "old_figs"], "'old_figs/fig1.png' exists"),
     (["reproduce", "fig1"], "--out"),
+    (["reproduce", "fig1", "--out", "nodir/figs"], "folder 'nodir' does not exist"),
     # ------------------------------------------------------ exact, baseline, sweep
     (["certify", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--ground-truth", "exact"], "184342 cells"),
     (["solve", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--exact"], "184,342"),
@@ -145,6 +155,8 @@ def _fixtures(d: Path) -> None:
     np.save(d / "grid_long.npy", 2.0 * np.eye(2))
     np.save(d / "grid.npy", np.eye(2))
     (d / "old.json").write_text("{}\n")
+    import pickle
+    (d / "run.pkl").write_bytes(pickle.dumps({"trace_F": [1.0, 0.5]}, protocol=4))
     (d / "old.npz").write_bytes(b"old")
     (d / "folder").mkdir()
     (d / "folder.npz").mkdir()
@@ -222,7 +234,8 @@ def _table(results) -> str:
     lines += ["", "Files used: `garbage.npz` (random bytes), `pickled.npz` (an object array), `nan_X.npz` (a NaN",
               "in X), `short_y.npz` (19 labels for 20 rows), `no_y.npz` (no `y`), `flat_X.npz` (X saved 1-D),",
               "`no_teacher.npz` (X, y only), `garbage.npy`, `grid_d3.npy` (3-D directions for d = 2),",
-              "`grid_long.npy` (vectors of norm 2).", ""]
+              "`grid_long.npy` (vectors of norm 2), `old.json` (a JSON file), `run.pkl` (a Python pickle);",
+              "`nodir` does not exist.", ""]
     return "\n".join(lines)
 
 

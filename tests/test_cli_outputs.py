@@ -83,6 +83,7 @@ def test_existing_outputs_need_force(inst, tmp_path, capsys):
 
 def test_printed_path_is_the_written_path(inst, tmp_path, capsys):
     target = tmp_path / "out" / "x"
+    target.parent.mkdir()                 # a file output's folder must exist (blasso creates none)
     assert main(["gd", "--instance", str(inst), "--M", "4", "--iters", "10", "--alpha", "1",
                  "--save", str(target)]) == 0
     err = capsys.readouterr().err
@@ -169,7 +170,9 @@ def _umask():
 def test_check_output_path_messages(tmp_path):
     with pytest.raises(BlassoInputError, match="needs a path"):
         check_output_path("", option="--json")
-    assert check_output_path(tmp_path / "new" / "deeper" / "r.json", option="--json").name == "r.json"
+    with pytest.raises(BlassoInputError, match="folder .*deeper' does not exist"):   # no folder is ever created
+        check_output_path(tmp_path / "new" / "deeper" / "r.json", option="--json")
+    assert check_output_path(tmp_path / "r.json", option="--json").name == "r.json"
     assert not (tmp_path / "new").exists()              # checking creates nothing
 
 

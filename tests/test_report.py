@@ -176,3 +176,63 @@ def test_the_contract_page_names_every_command():
     row = next(line for line in page.splitlines() if line.startswith("| `command` |"))
     missing = [c for c in load_schema()["properties"]["command"]["enum"] if f"`{c}`" not in row]
     assert not missing, f"docs/report.md's command row omits {missing}"
+
+
+# --------------------------------------------------------------- output folders, unpicklable inputs
+def test_no_output_creates_a_chain_of_folders(tmp_path):
+    """A file output needs its folder; a folder output may be created, its parent may not."""
+    from blasso.report import check_output_path
+    from blasso.validation import BlassoInputError
+
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(BlassoInputError, match=r"folder '.*nodir' does not exist; create it first"):
+        check_output_path(tmp_path / "nodir" / "x.json", option="--json")
+    with pytest.raises(BlassoInputError, match=r"--plot creates the folder 'figs' but not its parent"):
+        check_output_path(tmp_path / "nodir" / "figs", option="--plot", kind="dir", members=("a.png",))
+    assert check_output_path(tmp_path / "figs", option="--plot", kind="dir", members=("a.png",)) == tmp_path / "figs"
+    assert check_output_path(tmp_path / "x.json", option="--json") == tmp_path / "x.json"
+    assert sorted(tmp_path.rglob("*")) == before                      # checking created nothing
+
+    # through the command line: exit 2, one line, nothing created, not even the report
+    import contextlib
+    import io
+
+    for argv in (["solve", "--n", "20", "--d", "2", "--m", "1", "--grid-size", "50",
+                  "--json", str(tmp_path / "nodir" / "x.json")],
+                 ["certify", "--n", "20", "--d", "2", "--m", "1", "--plot", str(tmp_path / "nodir" / "figs"),
+                  "--json", str(tmp_path / "r.json")]):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main(argv + ["--quiet"]) == 2
+        assert len(err.getvalue().strip().splitlines()) == 1 and "does not exist" in err.getvalue()
+        assert sorted(tmp_path.rglob("*")) == before
+    # a folder output whose parent exists is created (only when there is something to put in it)
+    assert main(["certify", "--n", "20", "--d", "2", "--m", "1", "--plot", str(tmp_path / "figs"), "--quiet"]) == 0
+    assert (tmp_path / "figs" / "margin_curve.png").is_file()
+
+
+@pytest.mark.parametrize("kind", ["pickle", "json", "object array", "bytes"])
+def test_saved_runs_are_read_without_unpickling(tmp_path, kind):
+    """load_report / --gd-trace of a file that is not a gd --save .npz: one clear line, no numpy hint."""
+    import pickle
+
+    from blasso.report import read_saved_run
+    from blasso.validation import BlassoInputError
+
+    path = tmp_path / "run.npz"
+    if kind == "pickle":
+        path.write_bytes(pickle.dumps({"a": np.ones(2)}))
+    elif kind == "json":
+        path.write_text('{"command": "solve"}\n')
+    elif kind == "object array":
+        np.savez(path, a=np.array([{"x": 1}], dtype=object), W=np.ones((1, 2)), report_json=np.array("{}"))
+    else:
+        path.write_bytes(b"\x00\x01 not numpy")
+    for call in (lambda: load_report(path), lambda: read_saved_run(path)):
+        with pytest.raises(BlassoInputError) as exc:
+            call()
+        msg = str(exc.value)
+        assert "\n" not in msg and "run.npz" in msg and "allow_pickle" not in msg and "trust" not in msg, msg
+    expect = {"pickle": "Python pickle", "json": "it is JSON", "object array": "never unpickles",
+              "bytes": "numpy or zip header"}[kind]
+    assert expect in msg

@@ -85,7 +85,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     for mod in _load_commands():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         g = p.add_argument_group("output")
-        g.add_argument("--json", metavar="PATH", help="write the JSON report of this run to PATH")
+        g.add_argument("--json", metavar="PATH", help="write the JSON report of this run to PATH (its folder must exist)")
         g.add_argument("--force", action="store_true", help="overwrite existing output files")
         g.add_argument("--quiet", action="store_true", help="print only the final table (no progress)")
         g.add_argument("--max-memory", type=memory_size_type, default=None, metavar="SIZE",

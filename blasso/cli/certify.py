@@ -62,7 +62,8 @@ def add_arguments(p) -> None:
                         " the sample's, and a sample-size estimate")
     p.add_argument("--population-budget", type=float_type(minimum=0.0, strict=True), default=60.0,
                    help="seconds for the population certificate (default 60)")
-    p.add_argument("--plot", metavar="DIR", help="write eta_V plots and the margin curve to DIR (needs matplotlib)")
+    p.add_argument("--plot", metavar="DIR", help="write eta_V plots and the margin curve to DIR (needs matplotlib; DIR is created if"
+                        " missing, its parent folder must exist)")
 
 
 def outputs(args) -> list:

@@ -71,7 +71,7 @@ def add_arguments(p) -> None:
     p.add_argument("--trace-points", type=int_type(minimum=2), default=60, help="log-spaced trace points (default 60)")
     p.add_argument("--save", metavar="FILE.npz",
                    help="save final (a, W), the trace, the unit trajectories and the report to FILE.npz "
-                        "('.npz' appended when missing; blasso.load_report reads it back)")
+                        "('.npz' appended when missing; its folder must exist; blasso.load_report reads it back)")
 
 
 def outputs(args) -> list:

@@ -19,7 +19,7 @@ def add_arguments(p) -> None:
     add_data_arguments(p, allow_file=False)
     p.add_argument("--lam", type=float_type(minimum=0.0), default=None, help="regularisation stored in the file")
     p.add_argument("--out", required=True, metavar="FILE.npz",
-                   help="where to write the instance ('.npz' is appended when missing)")
+                   help="where to write the instance ('.npz' is appended when missing; its folder must exist)")
 
 
 def outputs(args) -> list:

@@ -39,8 +39,9 @@ def add_arguments(p) -> None:
     g.add_argument("--max-tasks", type=int_type(), default=None, metavar="K",
                    help="run: stop after K tasks (the smallest n first), e.g. to time a few; rerun to continue")
     r = p.add_argument_group("export / report")
-    r.add_argument("--csv", metavar="OUT.csv", help="export: the flat table, one row per task")
-    r.add_argument("--out", metavar="DIR", help="report: folder for tasks.csv, summary.json and the plots")
+    r.add_argument("--csv", metavar="OUT.csv", help="export: the flat table, one row per task (its folder must exist)")
+    r.add_argument("--out", metavar="DIR", help="report: folder for tasks.csv, summary.json and the plots (created if missing; its"
+                        " parent folder must exist)")
     r.add_argument("--x", default="n", help="report: horizontal axis of the phase diagrams (default n)")
     r.add_argument("--y", default="m", help="report: vertical axis of the phase diagrams (default m)")
     r.add_argument("--population-budget", type=float_type(minimum=0.0, strict=True), default=120.0,

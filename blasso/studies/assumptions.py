@@ -230,12 +230,11 @@ def _a44(X: np.ndarray, theta: np.ndarray, target: str) -> Check:
 
 def load_gd_trace(path) -> dict:
     """The trace of a ``blasso gd --save`` file: ``{"F": ..., "iter": ...}``."""
+    from ..report import read_saved_run     # no pickle, one-line errors (a JSON report, random bytes, ...)
+
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            out = {k[len("trace_"):]: np.asarray(z[k]) for k in z.files if k.startswith("trace_")}
-    except (OSError, ValueError) as exc:
-        raise BlassoInputError(f"--gd-trace {path}: not a readable blasso gd --save file ({exc})") from None
+    data = read_saved_run(path, what=f"--gd-trace {str(path)!r}")
+    out = {k[len("trace_"):]: np.asarray(v) for k, v in data.items() if k.startswith("trace_")}
     if "F" not in out or out["F"].size == 0:
         raise BlassoInputError(f"--gd-trace {path}: no trace_F array (write it with blasso gd --save)")
     return out
