@@ -33,6 +33,22 @@ Implementations here: :data:`NULL_PROGRESS` (does nothing), :class:`Recorder`
 a terminal, timestamped message lines, silent when ``quiet``) and
 :func:`make_progress`, which the CLI uses (quiet with ``--quiet``; no bars
 when stderr is not a terminal, messages still printed).
+
+Off a terminal (a log file, a pipe, a batch job) a bar becomes a line with its
+total and the time at the current pace, e.g. ``exchange rounds 3/12 (61 s
+elapsed, ~4.1 min left at this pace)``, printed at most every
+:attr:`TerminalProgress.line_interval` seconds (default 10) and never for a
+loop that ends sooner.
+
+Estimates before long steps
+---------------------------
+A step expected to take longer than :data:`ESTIMATE_THRESHOLD_S` (30 s)
+announces itself through the same hook before it starts:
+:func:`announce_estimate` sends one message, ``"estimate: <what>: ~2.5 min
+(<cost model>)"``, and does nothing for shorter steps.  The cost models live
+next to the code they predict (:func:`blasso.solvers.gd.gd_seconds`,
+:func:`blasso.studies.compare.exchange_round_seconds`,
+:func:`blasso.studies.reproduce.estimate_seconds`) and say what they assume.
 """
 
 from __future__ import annotations
@@ -41,7 +57,49 @@ import sys
 import time
 from typing import Callable, Protocol, TextIO, runtime_checkable
 
-__all__ = ["ProgressHook", "NULL_PROGRESS", "as_progress", "Recorder", "TerminalProgress", "make_progress"]
+__all__ = ["ProgressHook", "NULL_PROGRESS", "as_progress", "Recorder", "TerminalProgress", "make_progress",
+           "ESTIMATE_THRESHOLD_S", "format_seconds", "announce_estimate"]
+
+#: Steps expected to take longer than this (seconds) announce an estimate first.
+ESTIMATE_THRESHOLD_S = 30.0
+
+
+def format_seconds(seconds: float) -> str:
+    """``"42 s"``, ``"2.5 min"``, ``"1.3 h"``."""
+    s = float(seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def announce_estimate(progress, what: str, seconds: float, model: str, *,
+                      threshold: float = ESTIMATE_THRESHOLD_S) -> bool:
+    """Send ``"estimate: <what>: ~<time> (<model>)"`` through ``progress`` when ``seconds > threshold``.
+
+    Parameters
+    ----------
+    progress : callable or None
+        A hook of this module.
+    what : str
+        The step (``"Algorithm 1, 200000 iterations"``).
+    seconds : float
+        The cost model's prediction.
+    model : str
+        The cost model in a few words, with where it was measured.
+    threshold : float
+        Announce only above this many seconds (default :data:`ESTIMATE_THRESHOLD_S`).
+
+    Returns
+    -------
+    bool
+        Whether the estimate was announced.
+    """
+    if not (seconds > threshold):
+        return False
+    as_progress(progress)(f"estimate: {what}: ~{format_seconds(seconds)} ({model})")
+    return True
 
 
 @runtime_checkable
@@ -109,18 +167,24 @@ class TerminalProgress:
     bars : bool or None
         Draw bars; default: only when ``stream`` is a terminal (a log file gets
         the messages, not carriage-return bar refreshes).
+    line_interval : float
+        Without bars: seconds between the lines that stand for a bar
+        (``"GD iterations 2000/20000 (...)"``); a loop shorter than this prints none.
     """
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, bars: bool | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, bars: bool | None = None,
+                 line_interval: float = 10.0) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.quiet = bool(quiet)
         if bars is None:
             isatty = getattr(self.stream, "isatty", None)
             bars = bool(isatty and isatty())
         self.bars = bool(bars) and not self.quiet
+        self.line_interval = float(line_interval)
         self._bar = None
         self._desc: str | None = None
         self._t0 = time.perf_counter()
+        self._line: dict | None = None      # off a terminal: the bar's start, last line, first count
 
     def __call__(self, desc: str, done: float | None = None, total: float | None = None) -> None:
         if self.quiet:
@@ -133,6 +197,7 @@ class TerminalProgress:
                 print(line, file=self.stream, flush=True)
             return
         if not self.bars:
+            self._count_line(desc, done, total)
             return
         if desc != self._desc or self._bar is None:
             self.close()
@@ -147,12 +212,35 @@ class TerminalProgress:
         if total is not None and done >= total:
             self.close()
 
+    def _count_line(self, desc: str, done: float, total: float | None) -> None:
+        """Off a terminal: ``"[  61.0s] exchange rounds 3/12 (61 s elapsed, ~4.1 min left at this pace)"``."""
+        now = time.perf_counter()
+        st = self._line
+        if st is None or st["desc"] != desc or done < st["done"]:
+            self._line = {"desc": desc, "start": now, "last": now, "done0": done, "done": done}
+            return
+        st["done"] = done
+        if now - st["last"] < self.line_interval or (total is not None and done >= total):
+            return
+        st["last"] = now
+        elapsed = now - st["start"]
+        count = f"{_fmt_count(done)}/{_fmt_count(total)}" if total is not None else f"{_fmt_count(done)} (total unknown)"
+        tail = f"{format_seconds(elapsed)} elapsed"
+        rate = (done - st["done0"]) / elapsed if elapsed > 0 else 0.0
+        if total is not None and rate > 0:
+            tail += f", ~{format_seconds((total - done) / rate)} left at this pace"
+        print(f"[{now - self._t0:7.1f}s] {desc} {count} ({tail})", file=self.stream, flush=True)
+
     def close(self) -> None:
         """Close the open bar, if any (idempotent)."""
         if self._bar is not None:
             self._bar.close()
         self._bar = None
         self._desc = None
+
+
+def _fmt_count(v) -> str:
+    return f"{v:g}" if isinstance(v, float) and not float(v).is_integer() else f"{int(v)}"
 
 
 def make_progress(*, quiet: bool = False, stream: TextIO | None = None) -> TerminalProgress:

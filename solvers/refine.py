@@ -41,7 +41,7 @@ import numpy as np
 
 from blasso.measure import Measure
 from blasso.objective import blasso_objective, dual_objective
-from blasso.progress import as_progress
+from blasso.progress import announce_estimate, as_progress
 from blasso.sphere import Grid
 from blasso.validation import BlassoInputError, check_lam, check_positive_int, check_X, check_y
 
@@ -268,6 +268,11 @@ def convex_reference(X, y, lam: float, grid: Grid, *, rounds: int = 4, rtol: flo
     hist = [{"stage": "grid", "J": J_grid, "atoms": len(best)}]
     say(f"grid LASSO ({res.solver}, G={base.shape[0]}): J = {J_grid:.10g}, {len(best)} atoms")
     J_lower = None
+    per_round = getattr(sup_oracle, "round_seconds", None)      # the oracle's cost model, if it has one
+    if per_round is not None and rounds:
+        announce_estimate(say, f"up to {rounds} exchange rounds", rounds * per_round,
+                          f"~{per_round:.0f} s per round, blasso.studies.compare.exchange_round_seconds; rounds stop"
+                          f" early once the certified bracket is within {bracket_rtol:g} relative")
     for rnd in range(rounds):
         J_start = J_best
         added = False

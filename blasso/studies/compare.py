@@ -297,6 +297,21 @@ def _verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances) 
     return "inconclusive", reasons
 
 
+def exchange_round_seconds(n: int, d: int, time_budget: float) -> float:
+    """Cost model of one exchange round with :func:`sphere_sup_oracle` (seconds).
+
+    d >= 4: the branch and bound usually spends its whole ``time_budget`` while
+    the bracket is unresolved, the batched ascent about 2 s more (capped by the
+    budget), the grid re-solve and refinement about 1 s: ``time_budget +
+    min(time_budget, 2) + 1`` (measured on the 2-core machine: rounds 3-12 of
+    ``reproduce fig2``, n = 100, d = 5, budget 20 s, took 20-25 s each).
+    d <= 3: exact enumeration, ``1 + 5e-6 n^2`` (n = 100: ~1 s; n = 1000: ~6 s).
+    """
+    if d <= 3:
+        return 1.0 + 5e-6 * float(n) ** 2
+    return float(time_budget) + min(float(time_budget), 2.0) + 1.0
+
+
 def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=0, progress=None):
     """A ``sup_oracle`` for :func:`blasso.solvers.refine.convex_reference` from :mod:`blasso.certificates.sup`.
 
@@ -326,6 +341,7 @@ def sphere_sup_oracle(X, *, time_budget: float = 20.0, n_starts: int = 256, rng=
             if all(float(t @ u) < 1 - 1e-10 for u in keep):
                 keep.append(t)
         return br.lo, br.hi, np.array(keep).reshape(-1, X.shape[1])
+    oracle.round_seconds = exchange_round_seconds(X.shape[0], X.shape[1], time_budget)   # cost model, per round
     return oracle
 
 
