@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from blasso.report import atomic_output
-
 from ._common import OutputSpec, float_type, format_table, int_type, seed_type
 
 NAME = "baseline"
@@ -48,7 +46,8 @@ def add_arguments(p) -> None:
                    help="rigorous sup over the sphere in each round: a certified lower bound J_lower (slower)")
     c.add_argument("--sup-budget", type=float_type(minimum=0.0, strict=True), default=5.0,
                    help="seconds of branch and bound per round with --certify (default 5)")
-    p.add_argument("--plot", metavar="DIR", help="write DIR/baseline_NAME.png (needs matplotlib)")
+    p.add_argument("--plot", metavar="DIR",
+                   help="write DIR/baseline_NAME.png (needs matplotlib; DIR is created if missing, its parent must exist)")
 
 
 def _plot_path(args) -> Path:
@@ -98,40 +97,6 @@ def _specific(rep: dict) -> list[str]:
             f"random-feature ridge {rep['test_loss_rf']:.3e}, best constant {rep['test_loss_const']:.3e}"]
 
 
-def _plot(rep: dict, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    name = rep["baseline"]
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    if name == "tensor-init":
-        e = np.array(rep["param_error_trace"])
-        k = np.linspace(0, rep["iterations"], e.size)
-        ax.semilogy(k, e, label="parameter error (relative)")
-        ax.semilogy(k, np.array(rep["train_loss_trace"]), label="training loss")
-        ax.set_title(f"tensor-init + GD: rate {_g(rep['rate'], '.4f')}, floor {rep['param_error_final']:.3g}")
-    elif name == "mild-overparam":
-        ax.semilogy(rep["loss_trace_iter"], np.maximum(rep["loss_trace"], 1e-300), label=f"loss, delta = {rep['delta']:g}")
-        ax.set_title(f"mild over-parameterization (k = {rep['k']}): local radius {rep['local_radius']:.3g}")
-    else:
-        ax.semilogy(rep["trace_iter"], rep["test_loss_trace"], label="GD test loss")
-        for key, lab, ls, col in (("test_loss_ntk", "NTK ridge", "--", "C1"), ("test_loss_rf", "RF ridge", ":", "C2"),
-                                  ("test_loss_const", "best constant", "-.", "gray")):
-            ax.axhline(rep[key], ls=ls, color=col, label=lab)
-        ax.set_title(f"|W*x| teacher, n = {rep['n']}, d = {rep['d']}")
-    if rep.get("algorithm1"):
-        ax.axhline(rep["algorithm1"]["test_loss"], color="k", lw=0.8, label="Algorithm 1 test loss")
-    ax.set_xlabel("iteration")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-
-
 def run(args, out) -> dict:
     from blasso.studies.baselines import default_config, run_baseline
 
@@ -151,8 +116,12 @@ def run(args, out) -> dict:
     cmp = rep["compare"]
     out.print(f"{args.name} vs convex optimum: {cmp['verdict']} (flat distance {cmp['distance_rel']:.3f} TV, "
               f"unmatched mass {cmp['unmatched_mass_rel']:.3f} TV, held-out error {cmp['prediction_rel_error']:.3g})")
-    if args.plot:
-        _plot(rep, _plot_path(args))
-        out.wrote("plot", str(_plot_path(args)))
     sizes = {"n": cfg.n, "d": cfg.d, "m": cfg.m, "k": cfg.k}
+    if args.plot:
+        from blasso.plotting import save_figure
+        from blasso.studies.plots import plot_baseline
+
+        Path(args.plot).mkdir(exist_ok=True)
+        save_figure(plot_baseline(rep, sizes=sizes), _plot_path(args))
+        out.wrote("plot", str(_plot_path(args)))
     return {"figures": rep, "measures": measures, "sizes": sizes, "seeds": {"instance_seed": cfg.seed}}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from blasso.report import atomic_output
-
 from ._common import OutputSpec, add_data_arguments, float_type, format_table, int_type, load_data, resolve_lam
 
 NAME = "theory"
@@ -30,7 +28,8 @@ def add_arguments(p) -> None:
     p.add_argument("--time-budget", type=float_type(minimum=0.0, strict=True), default=10.0,
                    help="seconds of branch and bound per exchange round in d >= 4 (default 10)")
     p.add_argument("--conditions", action="store_true", help="lam: also decide conditions (10) for the teacher")
-    p.add_argument("--plot", metavar="FILE.png", help="write the plot to FILE.png (needs matplotlib)")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="write the plot to FILE.png (needs matplotlib; its folder must exist)")
 
 
 def outputs(args) -> list:
@@ -39,59 +38,6 @@ def outputs(args) -> list:
 
 def _g(v, fmt=".3e") -> str:
     return "-" if v is None else format(v, fmt)
-
-
-def _plot_lam(study, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    lam = np.array([r["lam"] for r in study.rows])
-    for key, label in (("err_r2", "sum |r°-r*|^2"), ("err_theta2", "sum dist^2(theta*, theta°)"),
-                       ("spurious_mass", "spurious mass")):
-        v = np.array([r[key] for r in study.rows])
-        pos = v > 0
-        if not pos.any():
-            continue
-        line, = ax.loglog(lam[pos], v[pos], "o", label=label)
-        s = study.slopes[key]
-        if s["n"] >= 2 and np.isfinite(s["slope"]):
-            ax.loglog(lam, 10 ** (s["intercept"] + s["slope"] * np.log10(lam)), "-", color=line.get_color(),
-                      label=f"fit slope {s['slope']:.2f}")
-    _save(plt, fig, ax, "lam", f"Theorem 3.5: {study.verdict}", path)
-
-
-def _plot_gd(study, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    k = np.array(study.history["iter"])
-    gap = np.array(study.history["gap"])
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    pos = gap > 0
-    ax.semilogy(k[pos], gap[pos], "-", label="J_k - J_lower")
-    ax.axhline(study.floor, color="gray", ls=":", label="resolved floor")
-    if study.k0 is not None:
-        ax.axvline(study.k0, color="k", ls="--", label=f"k0 = {study.k0}")
-        kk = np.array([study.k0, study.k_end])
-        g0 = gap[k == study.k0][0]
-        ax.semilogy(kk, g0 * study.rate ** (kk - study.k0), "r-", label=f"rate {study.rate:.5f}")
-    _save(plt, fig, ax, "iteration k", f"Theorem 4.8: {study.verdict} (phase 1 | phase 2 at k0)", path)
-
-
-def _save(plt, fig, ax, xlabel: str, title: str, path) -> None:
-    """Label, write the PNG atomically and close the figure (both plots)."""
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_output(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
 
 
 def run(args, out) -> dict:
@@ -114,7 +60,10 @@ def run(args, out) -> dict:
         out.print(f"verdict (9): {st.verdict} -- {st.reason}")
         figures = {"which": "lam", **st.to_dict()}
         if args.plot:
-            _plot_lam(st, args.plot)
+            from blasso.plotting import save_figure
+            from blasso.studies.plots import plot_theory_lam
+
+            save_figure(plot_theory_lam(st, n=inst.n, d=inst.d), args.plot)
     else:
         lam = resolve_lam(args, inst, default=1e-2)
         st = theory_gd_rate(inst, lam, args.M, max_iter=args.iters, alpha="auto" if args.alpha is None else args.alpha,
@@ -127,7 +76,10 @@ def run(args, out) -> dict:
         out.print(f"verdict: {st.verdict} -- {st.reason}")
         figures = {"which": "gd-rate", **st.to_dict()}
         if args.plot:
-            _plot_gd(st, args.plot)
+            from blasso.plotting import save_figure
+            from blasso.studies.plots import plot_theory_gd_rate
+
+            save_figure(plot_theory_gd_rate(st, n=inst.n, d=inst.d, lam=lam, M=args.M).figure, args.plot)
     if args.plot:
         out.wrote("plot", args.plot)
     return {"figures": figures, "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}

@@ -16,7 +16,9 @@
   (teacher, m, d): its verdict and far-field margin ``1 - sup |eta_V|`` outside
   60 degrees (:func:`blasso.certificates.population.population_certificate`).
 * :func:`write_report` -- all of it into a folder: ``tasks.csv``,
-  ``summary.json``, ``phase_<kind>[_<facet>].png``, ``margin_vs_n.png``.
+  ``summary.json``, ``phase_<kind>[_<facet>].png`` (:func:`plot_phase`),
+  ``margin_vs_n.png`` (:func:`plot_margin_vs_n`); the plotting functions take
+  ``ax=None`` / ``fig=None``, return the Axes / Figure and write nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from .spec import AXES
 from .tasks import FAR_RADIUS_DEG, SUCCESS
 
 __all__ = ["flat_rows", "write_csv", "phase_cells", "margin_curves", "population_margins", "write_report",
-           "report_files",
+           "report_files", "plot_phase", "plot_margin_vs_n",
            "BASE_COLUMNS"]
 
 #: The first CSV columns (then the figures, sorted by name).
@@ -178,27 +180,48 @@ def population_margins(curves: list, *, time_budget: float = 120.0, progress=Non
     return out
 
 
-def _plt():
-    try:
-        import matplotlib
-    except ImportError:
-        raise BlassoInputError("sweep report draws with matplotlib: pip install 'blasso[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def _constants(flat: list, kind: str, exclude) -> dict:
+    """The axes with one value over the ``kind`` tasks (named in the plots' titles: d, teacher, lam, ...)."""
+    rows = [r for r in flat if r["task"] == kind]
+    out = {}
+    for a in AXES:
+        if a in exclude or a in ("task", "seed"):
+            continue
+        vals = {r.get(a) for r in rows}
+        if len(vals) == 1 and None not in vals:
+            out[a] = vals.pop()
+    return out
 
 
 def _facet_name(facet: dict) -> str:
     return "_".join(f"{k}{v}" for k, v in facet.items()).replace("/", "-")
 
 
-def _heatmap(plt, cells: list, path: Path) -> None:
+def plot_phase(cells: list, *, constants: dict | None = None, ax=None):
+    """Heatmap of one (task kind, facet): the fraction of seeds with the kind's success figure true per (x, y) cell.
+
+    Parameters
+    ----------
+    cells : list of dict
+        One group of :func:`phase_cells` (same task and facet).
+    constants : dict, optional
+        Axes with a single value (``{"d": 5, "teacher": "paper"}``), named in the title.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+    """
+    from blasso.plotting import new_figure
+
     c0 = cells[0]
     x, y = c0["x_axis"], c0["y_axis"]
     xs = sorted({c[x] for c in cells}, key=_sort_key)
     ys = sorted({c[y] for c in cells}, key=_sort_key)
+    width = max(4.5, 2.0 + 0.9 * len(xs))
+    if ax is None:
+        ax = new_figure((width, 2.3 + 0.7 * len(ys)))[1]
     F = np.full((len(ys), len(xs)), np.nan)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(xs), 1.2 + 0.7 * len(ys)))
     for c in cells:
         i, j = ys.index(c[y]), xs.index(c[x])
         if c["fraction"] is not None:
@@ -214,49 +237,77 @@ def _heatmap(plt, cells: list, path: Path) -> None:
     ax.set_yticks(range(len(ys)), [str(v) for v in ys])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    facet = ", ".join(f"{k}={v}" for k, v in c0["facet"].items())
-    ax.set_title(f"{c0['task']}: fraction of seeds {c0['figure']}" + (f"\n{facet}" if facet else ""), fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.05)
-    fig.tight_layout()
-    with atomic_output(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    import textwrap
+
+    fixed = {**(constants or {}), **c0["facet"]}
+    facet = textwrap.fill(", ".join(f"{k}={v}" for k, v in fixed.items()), width=int(9 * width))
+    ax.set_title(f"{c0['task']}: fraction of seeds {c0['figure']}" + (f"\n{facet}" if facet else ""), fontsize=8)
+    ax.figure.colorbar(im, ax=ax, fraction=0.05, label=f"fraction of seeds {c0['figure']} (0 to 1)")
+    return ax
 
 
-def _margin_plot(plt, curves: list, pops: list, path: Path) -> None:
-    """One panel per (teacher, m, d, facet): median margins over the seeds vs n, the population far field."""
+def plot_margin_vs_n(curves: list, pops: list, *, fig=None):
+    """One panel per (teacher, m, d, facet): median margins over the seeds vs n, and the population far field.
+
+    Parameters
+    ----------
+    curves : list of dict
+        :func:`margin_curves`.
+    pops : list of dict
+        :func:`population_margins` (may be empty).
+    fig : Figure, optional
+        An empty figure to draw into (default: a new one).
+
+    Returns
+    -------
+    Figure
+        One legend for all panels, below them (it covers no curve).
+    """
+    from blasso.plotting import new_figure, require_matplotlib
+
+    require_matplotlib()
+    from matplotlib.ticker import FuncFormatter
+
     pop = {(p["teacher"], p["m"], p["d"]): p for p in pops}
     k = len(curves)
     cols = min(3, k)
     rows = -(-k // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    if fig is None:
+        fig, axes = new_figure((4.4 * cols, 3.4 * rows + 0.9), rows, cols, squeeze=False)
+    else:
+        axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    handles = {}
     for ax, c in zip(axes.ravel(), curves):
         n = [p["n"] for p in c["points"]]
         far = [np.nan if p["median_far_margin"] is None else p["median_far_margin"] for p in c["points"]]
         mar = [np.nan if p["median_margin"] is None else p["median_margin"] for p in c["points"]]
-        ax.plot(n, far, "o-", color="C0", label="far field (>= 60 deg), sampled")
-        ax.plot(n, mar, "s:", color="C1", label="margin off the atom cells")
+        h1, = ax.plot(n, far, "o-", color="C0", label=f"far field (>= {FAR_RADIUS_DEG:g} deg from the atoms), sampled")
+        h2, = ax.plot(n, mar, "s:", color="C1", label="margin off the atom cells")
+        handles.setdefault(h1.get_label(), h1)
+        handles.setdefault(h2.get_label(), h2)
         p = pop.get((c["teacher"], c["m"], c["d"]))
+        title = f"{c['teacher']} teacher, m={c['m']}, d={c['d']}" + "".join(f", {a}={v}" for a, v in c["facet"].items())
         if p and p.get("far_margin") is not None:
-            ax.axhline(p["far_margin"], color="C0", ls="--", lw=1, label=f"population far field {p['far_margin']:.4f}")
-        ax.axhline(0.0, color="k", lw=0.8)
+            h3 = ax.axhline(p["far_margin"], color="C0", ls="--", lw=1, label="population far field (n -> infinity)")
+            handles.setdefault(h3.get_label(), h3)
+            title += f"\npopulation far-field margin {p['far_margin']:.4f}"
+        h0 = ax.axhline(0.0, color="k", lw=0.8, label="margin 0 (certified needs a rigorous margin > 0)")
+        handles.setdefault(h0.get_label(), h0)
         for x, pt in zip(n, c["points"]):
-            ax.annotate(f"{pt['certified']}/{pt['seeds']}", (x, 0), textcoords="offset points", xytext=(0, -12),
-                        ha="center", fontsize=6)
+            ax.annotate(f"{pt['certified']}/{pt['seeds']}", (x, 0), xycoords=("data", "axes fraction"),
+                        textcoords="offset points", xytext=(0, 3), ha="center", fontsize=6)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: f"{v:g}" if v in n else ""))
         ax.set_yscale("symlog", linthresh=1e-3)
-        facet = "".join(f", {a}={v}" for a, v in c["facet"].items())
-        ax.set_title(f"{c['teacher']} m={c['m']} d={c['d']}{facet}", fontsize=9)
-        ax.set_xlabel("n (certified/seeds under the axis)", fontsize=8)
-        ax.set_ylabel("median of 1 - sup |eta_V|", fontsize=8)
-        ax.legend(fontsize=6, loc="best")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("n (certified/seeds at the bottom)", fontsize=8)
+        ax.set_ylabel("median of 1 - sup |eta_V| over seeds", fontsize=8)
     for ax in axes.ravel()[k:]:
         ax.set_visible(False)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2, fontsize=7)
     fig.suptitle("conditions (10): margin vs n (certified needs a rigorous margin > 0)", fontsize=10)
-    fig.tight_layout()
-    with atomic_output(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def _phase_groups(cells: list) -> dict:
@@ -297,14 +348,13 @@ def write_report(rows: list, out_dir, *, x: str = "n", y: str = "m", population:
     pops = population_margins(curves, time_budget=population_budget, progress=progress) if population and curves else []
     files = [write_csv(flat, out_dir / "tasks.csv")]
     if plots:
-        plt = _plt()
+        from blasso.plotting import save_figure
         for (kind, facet), cs in _phase_groups(cells).items():
             name = _phase_name(kind, facet)
-            _heatmap(plt, cs, out_dir / name)
-            files.append(out_dir / name)
+            ax = plot_phase(cs, constants=_constants(flat, kind, (x, y) + tuple(dict(facet))))
+            files.append(save_figure(ax.figure, out_dir / name, dpi=110))
         if curves:
-            _margin_plot(plt, curves, pops, out_dir / "margin_vs_n.png")
-            files.append(out_dir / "margin_vs_n.png")
+            files.append(save_figure(plot_margin_vs_n(curves, pops), out_dir / "margin_vs_n.png", dpi=110))
     summary = {"x": x, "y": y, "tasks": len(flat), "cells": cells, "margin_curves": curves, "population": pops,
                "status": status, "files": [str(f) for f in files] + [str(out_dir / "summary.json")]}
     write_json_atomic(out_dir / "summary.json", to_jsonable(summary))
