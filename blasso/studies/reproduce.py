@@ -21,6 +21,18 @@ with the tolerance used.
 The paper gives neither lam nor alpha nor the number of iterations; the
 defaults here are lam = 1e-3, ``alpha = "auto"`` (:func:`blasso.solvers.gd.choose_alpha`)
 and iteration counts that fit a few minutes on 2 cores.
+
+``quick=True`` (``blasso reproduce --quick``) runs all three figures in about a
+minute on the project's 2-core machine with the reductions of :data:`QUICK`
+(fewer iterations, smaller grids, fewer exchange rounds with a shorter
+branch-and-bound budget: a wider certified bracket); each summary says what
+was reduced (``quick``, ``reduced``).  :func:`estimate_seconds` is the cost
+model behind the estimates announced before long runs.
+
+Each figure is drawn from its summary alone (``plot_fig1(summary)``, ...: the
+``figN.json`` file read back works too); the plotting functions take
+``ax=None`` / ``fig=None`` and return the Axes / Figure, and only
+:func:`_finish` writes files.
 """
 
 from __future__ import annotations
@@ -30,52 +42,105 @@ from pathlib import Path
 import numpy as np
 
 from ..instance import make_instance
-from ..progress import as_progress
-from ..report import atomic_output, write_json_atomic
+from ..plotting import instance_title, new_figure, place_legend, save_figure
+from ..progress import announce_estimate, as_progress, format_seconds
+from ..report import write_json_atomic
 from ..sphere import make_grid, random_sphere
-from .compare import compare_measures, flat_distance
+from .compare import compare_measures, exchange_round_seconds, flat_distance
 
-__all__ = ["FIGURES", "fig1", "fig2", "fig3", "reproduce", "reproduce_figures"]
+__all__ = ["FIGURES", "DEFAULTS", "QUICK", "fig1", "fig2", "fig3", "plot_fig1", "plot_fig2", "plot_fig3",
+           "reproduce", "reproduce_figures", "estimate_seconds", "settings"]
 
 FIGURES = ("fig1", "fig2", "fig3")
 
+#: The full runs' settings per figure (``rounds``: exchange rounds of the convex reference, ``sup_budget``:
+#: seconds of branch and bound per round).
+DEFAULTS = {"fig1": {"iters": 100000, "grid_size": 3600, "rounds": 12, "sup_budget": 20.0},
+            "fig2": {"iters": 200000, "grid_size": 10000, "rounds": 12, "sup_budget": 20.0},
+            "fig3": {"iters": 100000, "grid_size": 10000, "rounds": 8, "sup_budget": 20.0}}
+
+#: ``--quick``: what is reduced (fig2's M = 100 run is within 2e-3 of J* after ~20000 iterations).
+QUICK = {"fig1": {"iters": 30000},
+         "fig2": {"iters": 30000, "grid_size": 4000, "rounds": 3, "sup_budget": 5.0},
+         "fig3": {"iters": 30000, "grid_size": 4000}}
+
+_SIZES = {"fig1": (100, 2, (15,)), "fig2": (100, 5, (5, 10, 100)), "fig3": (100, 5, (10, 10))}
+
+
+def settings(name: str, *, quick: bool = False, **kw) -> dict:
+    """The settings a figure runs with: :data:`DEFAULTS`, then :data:`QUICK` if ``quick``, then ``kw`` (not None)."""
+    out = dict(DEFAULTS[name])
+    if quick:
+        out.update(QUICK[name])
+    out.update({k: v for k, v in kw.items() if k in out and v is not None})
+    return out
+
+
+def reduced(name: str, used: dict) -> list[str]:
+    """What differs from the full run, as ``"iters 30000 (full 200000)"`` items."""
+    return [f"{k} {used[k]:g} (full {v:g})" for k, v in DEFAULTS[name].items() if used.get(k) != v]
+
+
+def estimate_seconds(name: str, *, quick: bool = False, **kw) -> float:
+    """Cost model of one figure (seconds on the project's 2-core machine).
+
+    A fixed 4 s (instance, comparison of the final measures, the figure);
+    the convex reference: a grid LASSO (~1 s per 4000 directions) and its
+    exchange rounds (:func:`blasso.studies.compare.exchange_round_seconds`;
+    d = 2 stops after ~2 rounds, d = 5 uses them all); Fig. 3's reference has
+    no sup oracle (refinement only, ~1.2 s per round in d = 5).  Algorithm 1:
+    the alpha probe (5 candidates x 2000 iterations; Fig. 3 probes both
+    penalties) and each run, :func:`blasso.solvers.gd.gd_seconds`.  Measured
+    on the 2-core machine under load 2: the full Fig. 2 took 4 min 38 s (12
+    rounds of 20-25 s, then 8.5 + 8.1 + 13.0 s of GD; model 4 min 54 s), the
+    quick Fig. 2 29 s (model 35 s), the quick Fig. 3 21 s (model 18 s).
+    """
+    from blasso.solvers.gd import gd_seconds
+
+    st = settings(name, quick=quick, **kw)
+    n, d, widths = _SIZES[name]
+    t = 4.0 + st["grid_size"] / 4000
+    if name == "fig3":
+        t += 1.2 * st["rounds"] + gd_seconds(n, d, widths[0], 10000)         # and the L2 alpha probe
+    else:
+        rounds = min(st["rounds"], 2) if d <= 3 else st["rounds"]
+        t += rounds * exchange_round_seconds(n, d, st["sup_budget"])
+    for M in widths:
+        t += gd_seconds(n, d, M, 10000 + st["iters"])
+    return t
+
 
 def _finish(fig, out_dir: Path, name: str, summary: dict, convex) -> dict:
-    """Save ``name.png`` and ``name.json`` atomically, close the figure; return the summary.
+    """Save ``name.png`` and ``name.json`` atomically; return the summary.
 
     The returned summary also carries ``_convex_measure`` (the convex reference,
-    a :class:`blasso.measure.Measure`), which is not written to the JSON file.
+    a :class:`blasso.measure.Measure`), which is not written to the JSON file,
+    and ``_figure`` (the matplotlib Figure).
     """
-    with atomic_output(out_dir / f"{name}.png", suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    _plt().close(fig)
+    save_figure(fig, out_dir / f"{name}.png")
     write_json_atomic(out_dir / f"{name}.json", summary)
-    return {**summary, "_convex_measure": convex}
+    return {**summary, "_convex_measure": convex, "_figure": fig}
 
 
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def _claim_word(holds) -> str:
+    return "claim HOLDS" if holds else "claim does NOT hold"
 
 
-def _label(axes) -> None:
-    for ax in axes:
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=8)
+def _run_note(summary: dict) -> str:
+    note = f"seed {summary['seed']}, {summary['iters']} iterations"
+    return note + (", QUICK run (reduced)" if summary.get("quick") else "")
 
 
-def _reference(inst, lam, grid_size, say, certify: bool = True, seed: int = 0):
+def _reference(inst, lam, grid_size, say, certify: bool = True, seed: int = 0, rounds: int = 12,
+               sup_budget: float = 20.0):
     """Convex reference; with ``certify`` also a certified lower bound (rigorous sphere-wide sup)."""
     from blasso.solvers.refine import convex_reference
 
     from .compare import sphere_sup_oracle
     grid = make_grid("auto", grid_size, inst.d)
     say(f"convex reference on {grid.describe()}{' with certified bracket' if certify else ''} ...")
-    oracle = sphere_sup_oracle(inst.X, rng=seed, progress=say) if certify else None
-    return convex_reference(inst.X, inst.y, lam, grid, rounds=12 if certify else 8, sup_oracle=oracle,
-                            progress=say)
+    oracle = sphere_sup_oracle(inst.X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
+    return convex_reference(inst.X, inst.y, lam, grid, rounds=rounds, sup_oracle=oracle, progress=say)
 
 
 def _bracket_line(ref) -> str:
@@ -100,16 +165,22 @@ def _iters_to(trace, level):
 
 
 # ----------------------------------------------------------------------------- Fig. 1
-def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int = 100000, alpha="auto",
-         grid_size: int = 3600, progress=None) -> dict:
-    """Fig. 1: unit trajectories in d = 2 (m = 2 canonical teacher, n = 100, M = 15)."""
+def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int | None = None, alpha="auto",
+         grid_size: int | None = None, rounds: int | None = None, sup_budget: float | None = None,
+         quick: bool = False, progress=None) -> dict:
+    """Fig. 1: unit trajectories in d = 2 (m = 2 canonical teacher, n = 100, M = 15).
+
+    ``iters``, ``grid_size``, ``rounds``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
+    """
     from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
+    st = settings("fig1", quick=quick, iters=iters, grid_size=grid_size, rounds=rounds, sup_budget=sup_budget)
+    iters = st["iters"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=seed, basis="canonical")
-    ref = _reference(inst, lam, grid_size, say, seed=seed)
+    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, rounds=st["rounds"], sup_budget=st["sup_budget"])
     init = init_network(M, 2, seed)
     alpha, pick = _alpha(alpha, inst, lam, init)
     say(f"Algorithm 1, M={M}, alpha={alpha:g}, {iters} iterations ...")
@@ -141,37 +212,80 @@ def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int =
                "objective_gap_rel": cmp["objective_gap_rel"], "verdict": cmp["verdict"],
                "distance_rel": cmp["distance_rel"], "alive": alive, "init_angle_to_teacher_deg": ang0,
                "final_angle_to_teacher_deg": angf, "sign_flips": res.info["sign_flips"], "claims": claims,
-               "convex_theta": ref.measure.theta, "convex_c": ref.measure.c, "gd_wall_s": res.wall_s}
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 6))
-    P = res.trajectory["a"][:, :, None] * res.trajectory["W"]           # c_j theta_j = a_j w_j
-    for j in range(M):
-        ax.plot(P[:, j, 0], P[:, j, 1], "-", lw=0.8, color="tab:blue" if pos[j] else "tab:green", alpha=0.7)
-    ax.plot(P[0, :, 0], P[0, :, 1], "+", color="orange", ms=10, label="initial units")
-    ax.plot(P[-1, :, 0], P[-1, :, 1], "o", mfc="none", color="red", ms=8, label="final units")
-    tm = teacher.c[:, None] * teacher.theta
-    ax.plot(tm[:, 0], tm[:, 1], "*", color="k", ms=14, label="teacher")
-    rm = ref.measure.c[:, None] * ref.measure.theta
-    ax.plot(rm[:, 0], rm[:, 1], "x", color="purple", ms=9, label="convex optimum")
-    t = np.linspace(0, 2 * np.pi, 200)
-    ax.plot(np.cos(t), np.sin(t), ":", color="grey", lw=0.5)
-    ax.set_aspect("equal")
-    ax.set_title(f"Fig. 1: units a_j w_j, d=2, m=2, M={M}, n=100, lam={lam:g}")
-    ax.legend(loc="lower left", fontsize=8)
+               "claim_holds": bool(near_end and vanish_far),
+               "convex_theta": ref.measure.theta, "convex_c": ref.measure.c, "gd_wall_s": res.wall_s,
+               "teacher_theta": teacher.theta, "teacher_c": teacher.c,
+               "quick": bool(quick), "settings": st, "reduced": reduced("fig1", st),
+               "trace": {"iter": res.trajectory["iter"], "a": res.trajectory["a"], "W": res.trajectory["W"]}}
+    fig, ax = new_figure((9.5, 5.8))
+    plot_fig1(summary, ax=ax)
     return _finish(fig, out_dir, "fig1", summary, ref.measure)
 
 
+def plot_fig1(summary: dict, *, ax=None):
+    """Fig. 1 from its summary (or ``fig1.json``): the paths of ``a_j w_j`` in the plane, teacher, convex optimum.
+
+    Parameters
+    ----------
+    summary : dict
+        What :func:`fig1` returns / writes (``trace`` with ``a`` (T, M) and ``W`` (T, M, 2)).
+    ax : Axes, optional
+        Default: a new figure.
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        ax = new_figure((9.5, 5.8))[1]
+    tr = summary["trace"]
+    P = np.asarray(tr["a"], dtype=float)[:, :, None] * np.asarray(tr["W"], dtype=float)   # c_j theta_j = a_j w_j
+    pos = np.asarray(tr["a"], dtype=float)[0] > 0                      # sign of a_j at initialisation
+    for j in range(P.shape[1]):
+        lab = "_nolegend_"
+        if j == int(np.argmax(pos)) and pos.any():
+            lab = "path of a unit with a_j > 0"
+        elif j == int(np.argmax(~pos)) and (~pos).any():
+            lab = "path of a unit with a_j < 0"
+        ax.plot(P[:, j, 0], P[:, j, 1], "-", lw=0.8, color="tab:blue" if pos[j] else "tab:green", alpha=0.7,
+                label=lab)
+    ax.plot(P[0, :, 0], P[0, :, 1], "+", color="orange", ms=10, ls="none", label="units at initialisation")
+    ax.plot(P[-1, :, 0], P[-1, :, 1], "o", mfc="none", color="red", ms=8, ls="none",
+            label=f"units after {summary['iters']} iterations")
+    tm = np.asarray(summary["teacher_c"], dtype=float)[:, None] * np.asarray(summary["teacher_theta"], dtype=float)
+    ax.plot(tm[:, 0], tm[:, 1], "*", color="k", ms=14, ls="none", label="teacher atoms c°_j theta°_j")
+    rm = np.asarray(summary["convex_c"], dtype=float)[:, None] * np.asarray(summary["convex_theta"], dtype=float)
+    ax.plot(rm[:, 0], rm[:, 1], "x", color="purple", ms=9, ls="none", label="convex optimum atoms c_k theta_k")
+    t = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(np.cos(t), np.sin(t), ":", color="grey", lw=0.6, label="unit circle (teacher weight 1)")
+    ax.set_aspect("equal")
+    ax.set_xlabel("first coordinate of a_j w_j")
+    ax.set_ylabel("second coordinate of a_j w_j")
+    ax.set_title(instance_title("Fig. 1: units a_j w_j under Algorithm 1", n=summary["n"], d=summary["d"],
+                                m=summary["m"], lam=summary["lam"], M=summary["M"],
+                                verdict=_claim_word(summary.get("claim_holds")), extra=_run_note(summary)),
+                 fontsize=9)
+    place_legend(ax)
+    return ax
+
+
 # ----------------------------------------------------------------------------- Fig. 2
-def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iters: int = 200000, alpha="auto",
-         grid_size: int = 10000, n_test: int = 2000, progress=None) -> dict:
-    """Fig. 2: training objective and test loss against iterations for M in ``widths``."""
+def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iters: int | None = None, alpha="auto",
+         grid_size: int | None = None, n_test: int = 2000, rounds: int | None = None,
+         sup_budget: float | None = None, quick: bool = False, progress=None) -> dict:
+    """Fig. 2: training objective and test loss against iterations for M in ``widths``.
+
+    ``iters``, ``grid_size``, ``rounds``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
+    """
     from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
+    st = settings("fig2", quick=quick, iters=iters, grid_size=grid_size, rounds=rounds, sup_budget=sup_budget)
+    iters = st["iters"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed)
-    ref = _reference(inst, lam, grid_size, say, seed=seed)
+    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, rounds=st["rounds"], sup_budget=st["sup_budget"])
     Xt = random_sphere(n_test, 5, np.random.default_rng([seed, 2]))
     yt = inst.teacher_measure().evaluate(Xt)
     rt = ref.measure.evaluate(Xt) - yt
@@ -202,36 +316,80 @@ def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iter
                   f"{'HOLDS' if holds else 'does NOT hold'} on this run")
     summary = {"figure": "fig2", "n": 100, "d": 5, "m": 5, "lam": lam, "seed": seed, "iters": iters,
                "J_convex": ref.J, "J_lower": ref.J_lower, "J_grid": ref.J_grid, "convex_atoms": len(ref.measure),
-               "test_loss_convex": test_ref,
-               "runs": runs, "claim_holds": holds, "claims": claims}
-    plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
-    for M, r in runs.items():
-        it = np.maximum(r["trace"]["iter"], 1)
-        axes[0].loglog(it, r["trace"]["J"], label=f"M={M}")
-        axes[1].loglog(it, np.maximum(r["trace"]["J"] / ref.J - 1, 1e-12), label=f"M={M}")
-        axes[2].loglog(it, r["trace"]["test_loss"], label=f"M={M}")
-    axes[0].axhline(ref.J, color="k", ls="--", lw=1, label="convex J*")
-    axes[2].axhline(test_ref, color="k", ls="--", lw=1, label="convex optimum")
-    axes[0].set_title("training objective J")
-    axes[1].set_title("relative gap J / J_convex - 1")
-    axes[2].set_title("test loss 1/2 E(f - f°)^2")
-    _label(axes)
-    fig.suptitle(f"Fig. 2: m=d=5, n=100, lam={lam:g}, seed {seed}")
+               "test_loss_convex": test_ref, "n_test": n_test,
+               "runs": runs, "claim_holds": holds, "claims": claims,
+               "quick": bool(quick), "settings": st, "reduced": reduced("fig2", st)}
+    fig = plot_fig2(summary)
     return _finish(fig, out_dir, "fig2", summary, ref.measure)
 
 
+def plot_fig2(summary: dict, *, fig=None):
+    """Fig. 2 from its summary (or ``fig2.json``): J, its gap to the convex optimum and the test loss vs iterations.
+
+    Three panels, one quantity each, log-log, one line per width M.
+
+    Parameters
+    ----------
+    summary : dict
+        What :func:`fig2` returns / writes (``runs`` with their ``trace``).
+    fig : Figure, optional
+        An empty figure to draw into (default: a new one).
+
+    Returns
+    -------
+    Figure
+    """
+    if fig is None:
+        fig = new_figure((16, 4.8), 1, 3)[0]
+        axes = fig.axes
+    else:
+        axes = fig.subplots(1, 3)
+    J_ref = summary["J_convex"]
+    for M, r in summary["runs"].items():
+        tr = r["trace"]
+        it = np.maximum(np.asarray(tr["iter"], dtype=float), 1)
+        J = np.asarray(tr["J"], dtype=float)
+        axes[0].loglog(it, J, label=f"Algorithm 1, M={M}")
+        axes[1].loglog(it, np.maximum(J / J_ref - 1, 1e-12), label=f"Algorithm 1, M={M}")
+        axes[2].loglog(it, np.asarray(tr["test_loss"], dtype=float), label=f"Algorithm 1, M={M}")
+    axes[0].axhline(J_ref, color="k", ls="--", lw=1, label="convex optimum (upper end of the J* bracket)")
+    axes[1].axhline(2e-3, color="gray", ls=":", lw=1, label="claim threshold 2e-3")
+    axes[2].axhline(summary["test_loss_convex"], color="k", ls="--", lw=1, label="convex optimum")
+    axes[0].set_ylabel("training objective J")
+    axes[1].set_ylabel("relative gap J / J_convex - 1")
+    axes[2].set_ylabel("test loss")
+    titles = ("training objective J (BLASSO objective of the network)",
+              "relative gap to the convex optimum (floored at 1e-12)",
+              f"test loss 1/(2 n_test) sum (f - f°)^2, n_test={summary.get('n_test', 2000)}")
+    for ax, what in zip(axes, titles):
+        ax.set_xlabel("iteration")
+        ax.set_title(what, fontsize=9)
+        place_legend(ax)
+    fig.suptitle(instance_title("Fig. 2: Algorithm 1 with M units vs the convex optimum", n=summary["n"],
+                                d=summary["d"], m=summary["m"], lam=summary["lam"],
+                                verdict=_claim_word(summary.get("claim_holds")), extra=_run_note(summary)),
+                 fontsize=10)
+    return fig
+
+
 # ----------------------------------------------------------------------------- Fig. 3
-def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int = 100000, alpha="auto",
-         grid_size: int = 10000, progress=None) -> dict:
-    """Fig. 3: L1 vs L2 penalty from the same initialisation and alpha (m = d = 5, n = 100, M = 10)."""
+def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int | None = None, alpha="auto",
+         grid_size: int | None = None, rounds: int | None = None, sup_budget: float | None = None,
+         quick: bool = False, progress=None) -> dict:
+    """Fig. 3: L1 vs L2 penalty from the same initialisation and alpha (m = d = 5, n = 100, M = 10).
+
+    ``iters``, ``grid_size``, ``rounds``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``);
+    the reference has no certified bracket, so ``sup_budget`` is unused.
+    """
     from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
+    st = settings("fig3", quick=quick, iters=iters, grid_size=grid_size, rounds=rounds, sup_budget=sup_budget)
+    iters = st["iters"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed)
-    ref = _reference(inst, lam, grid_size, say, certify=False)
+    ref = _reference(inst, lam, st["grid_size"], say, certify=False, rounds=st["rounds"])
     init = init_network(M, 5, seed)
     alpha, pick = _alpha(alpha, inst, lam, init)
     if pick is not None:  # the alpha must be stable for both penalties
@@ -266,18 +424,49 @@ def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int =
                "distance": dist, "distance_rel": cmp["distance_rel"], "verdict": cmp["verdict"],
                "sign_flips": {"l1": r1.info["sign_flips"], "l2": r2.info["sign_flips"]},
                "claim_holds": holds, "claims": claims,
+               "quick": bool(quick), "settings": st, "reduced": reduced("fig3", st),
                "trace": {"iter": r1.trace["iter"], "J_l1": J1, "J_l2": J2, "F_l1": r1.trace["F"], "F_l2": r2.trace["F"]}}
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    it = np.maximum(r1.trace["iter"], 1)
-    for ax, pen, r in ((axes[0], "L1", r1), (axes[1], "L2", r2)):
-        ax.loglog(it, r.trace["F"], label=f"F ({pen} penalty)")
-        ax.loglog(it, r.trace["J"], "--", label="J of the measure")
-        ax.axhline(ref.J, color="k", ls=":", lw=1, label="convex J*")
-        ax.set_title(f"{pen} penalty, M={M}")
-    _label(axes)
-    fig.suptitle(f"Fig. 3: L1 vs L2 penalty, m=d=5, n=100, lam={lam:g}, alpha={alpha:g}, seed {seed}")
+    fig = plot_fig3(summary)
     return _finish(fig, out_dir, "fig3", summary, ref.measure)
+
+
+def plot_fig3(summary: dict, *, fig=None):
+    """Fig. 3 from its summary (or ``fig3.json``): objective values under the L1 and the L2 penalty vs iterations.
+
+    Two panels (L1, L2) sharing the objective axis: the network loss F, the
+    BLASSO objective J of its measure, and the convex optimum's J.
+
+    Parameters
+    ----------
+    summary : dict
+        What :func:`fig3` returns / writes (``trace`` with ``F_l1``, ``J_l1``, ``F_l2``, ``J_l2``).
+    fig : Figure, optional
+        An empty figure to draw into (default: a new one).
+
+    Returns
+    -------
+    Figure
+    """
+    if fig is None:
+        fig = new_figure((12, 4.8), 1, 2, sharey=True)[0]
+        axes = fig.axes
+    else:
+        axes = fig.subplots(1, 2, sharey=True)
+    tr = summary["trace"]
+    it = np.maximum(np.asarray(tr["iter"], dtype=float), 1)
+    for ax, pen in zip(axes, ("l1", "l2")):
+        ax.loglog(it, np.asarray(tr[f"F_{pen}"], dtype=float), label=f"network loss F ({pen.upper()} penalty)")
+        ax.loglog(it, np.asarray(tr[f"J_{pen}"], dtype=float), "--", label="BLASSO objective J of its measure")
+        ax.axhline(summary["J_convex"], color="k", ls=":", lw=1, label="convex optimum J (upper bound on J*)")
+        ax.set_title(f"{pen.upper()} penalty, M={summary['M']}, alpha={summary['alpha']:g}", fontsize=9)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("objective value")
+        place_legend(ax)
+    fig.suptitle(instance_title("Fig. 3: L1 vs L2 penalty from the same start", n=summary["n"], d=summary["d"],
+                                m=summary["m"], lam=summary["lam"], M=summary["M"],
+                                verdict=_claim_word(summary.get("claim_holds")), extra=_run_note(summary)),
+                 fontsize=10)
+    return fig
 
 
 def reproduce(which: str, out_dir, **kw) -> dict:
@@ -288,7 +477,7 @@ def reproduce(which: str, out_dir, **kw) -> dict:
 
 
 def _without_traces(summary: dict) -> dict:
-    out = {k: v for k, v in summary.items() if k != "trace"}
+    out = {k: v for k, v in summary.items() if k not in ("trace", "_figure")}
     if "runs" in out:
         out["runs"] = {M: {k: v for k, v in r.items() if k != "trace"} for M, r in out["runs"].items()}
     return out
@@ -306,7 +495,9 @@ def reproduce_figures(which, out_dir, *, progress=None, **kw) -> dict:
     progress : callable, optional
         A :mod:`blasso.progress` hook (``"reproduce figures"`` bar, plus each figure's messages).
     **kw
-        Passed to every figure function (``seed``, ``lam``, ``alpha``, ``iters``, ``grid_size``).
+        Passed to every figure function (``seed``, ``lam``, ``alpha``, ``iters``, ``grid_size``,
+        ``rounds``, ``sup_budget``, ``quick``).  A step expected to exceed 30 s is announced
+        first (:func:`estimate_seconds`).
 
     Returns
     -------
@@ -314,10 +505,19 @@ def reproduce_figures(which, out_dir, *, progress=None, **kw) -> dict:
     """
     say = as_progress(progress)
     names = list(which)
+    quick = bool(kw.get("quick"))
+    est_kw = {k: kw.get(k) for k in ("iters", "grid_size", "rounds", "sup_budget")}
+    est = {name: estimate_seconds(name, quick=quick, **est_kw) for name in names}
+    if len(names) > 1:
+        announce_estimate(say, f"reproduce {', '.join(names)}{' (quick)' if quick else ''}", sum(est.values()),
+                          "cost model blasso.studies.reproduce.estimate_seconds: "
+                          + ", ".join(f"{n} ~{format_seconds(t)}" for n, t in est.items()))
     done = {}
     for k, name in enumerate(names):
         say("reproduce figures", k, len(names))
         say(f"{name}: running ...")
+        announce_estimate(say, f"{name}{' (quick)' if quick else ''}", est[name],
+                          "cost model blasso.studies.reproduce.estimate_seconds")
         done[name] = _without_traces(reproduce(name, out_dir, progress=say, **kw))
     say("reproduce figures", len(names), len(names))
     return done
