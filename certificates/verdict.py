@@ -27,9 +27,12 @@ What is rigorous, and how (each gap of the earlier float-only check closed):
 * Same sign on the atom cells: for the exact ``p_V``, ``eta = s_j cos angle``
   there, so its sup is exactly 1, at the atom only (no residual tolerance).
   Opposite sign: a cone-projection bound evaluated in balls.
-* Off the atom cells: branch and bound in outward-rounded interval arithmetic
-  (:mod:`blasso.certificates.capbound`); an enumeration's bracket is re-checked by it
-  before ``certified``.
+* Off the atom cells: for d = 2 the circle sweep (:mod:`blasso.certificates.circle`,
+  rigorous by an a-priori analysis that holds at any n, whatever the gaps
+  between breakpoints), which also gives the margin curve from its arcs; in
+  other dimensions branch and bound in outward-rounded interval arithmetic
+  (:mod:`blasso.certificates.capbound`); an enumeration's bracket (d = 3) is
+  re-checked by it before ``certified``.
 * ``fails`` by a violating direction: ``|eta_{p_V}|`` there evaluated in balls
   around the exact ``p_V`` exceeds ``1 + tol L``.  ``fails`` by inconsistency:
   two atoms share an activation cell (an exact combinatorial fact), or an exact
@@ -39,7 +42,7 @@ What is rigorous, and how (each gap of the earlier float-only check closed):
 * The final sums ``hi + delta_L < 1 - tol L`` are decided in ball arithmetic.
 
 Verdicts: ``certified`` only when every step holds; ``fails`` as above;
-``inconclusive`` otherwise, with the reason.
+``inconclusive`` otherwise, with the reason and what would decide it (a smaller ``tol``, more time).
 """
 
 from __future__ import annotations
@@ -124,9 +127,11 @@ def margin_curve(p, X, atoms: np.ndarray, radii=DEFAULT_RADII, *, leaves: dict |
     from branch-and-bound ``leaves`` (caps not inside a ball keep their bound)
     combined with ``cos(r)`` for the atom cells, where ``|eta| = cos(angle)``
     (and ``atom_cell_bound`` for the opposite sign); ``lo(r)`` is the largest
-    ``|eta_p|`` evaluated at ``points`` outside the balls.  ``shift`` is added
-    to the leaves' bounds (``delta_L`` carries the float ``p`` to the exact
-    ``p_V``).
+    ``|eta_p|`` evaluated at ``points`` outside the balls, or a leaf's ``lo``
+    (a proven lower bound of ``max |eta_p|`` on the leaf, from the circle
+    sweep) for leaves entirely outside the balls.  ``shift`` is added to the
+    leaves' upper bounds and subtracted from their lower bounds (``delta_L``
+    carries the float ``p`` to the exact ``p_V``).
     """
     X = check_X(X)
     out = []
@@ -144,6 +149,12 @@ def margin_curve(p, X, atoms: np.ndarray, radii=DEFAULT_RADII, *, leaves: dict |
             ub = ub[np.isfinite(ub)]
             hi = max(float(ub.max()) + shift if ub.size else -np.inf, float(np.cos(r)), atom_cell_bound)
             row["max_eta_hi"] = hi
+            if "lo" in leaves:
+                lo_l = leaves["lo"][ang - leaves["radius"] > r]  # leaves entirely outside the balls
+                lo_l = lo_l[np.isfinite(lo_l)]
+                if lo_l.size:
+                    best = float(lo_l.max()) - shift
+                    row["max_eta_lo"] = best if np.isnan(row["max_eta_lo"]) else max(row["max_eta_lo"], best)
         row["margin_lo"] = 1.0 - row["max_eta_hi"]
         row["margin_hi"] = 1.0 - row["max_eta_lo"]
         out.append(row)
@@ -224,10 +235,10 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
        or two atoms share a cell);
     3. the opposite sign on each atom cell bounded in ball arithmetic (the same
        sign is exactly ``cos angle <= 1`` there, equality at the atom only);
-    4. ``sup |eta_p|`` off the atom cells bounded by branch and bound in
-       outward rounding (when the enumeration of d = 2, 3 computed the
-       bracket, that bound is re-checked by branch and bound before a
-       ``certified``);
+    4. ``sup |eta_p|`` off the atom cells bounded by the circle sweep (d = 2)
+       or by branch and bound in outward rounding (when the enumeration of
+       d = 3 computed the bracket, that bound is re-checked by branch and
+       bound before a ``certified``);
     5. ``certified`` iff ``hi + delta_L < 1 - tol L`` and every opposite-sign
        bound is ``< 1 - tol L``, the sums evaluated in ball arithmetic;
        ``fails`` iff ``|eta_{p_V}(theta)| > 1 + tol L`` at a found direction,
@@ -288,9 +299,13 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
     L = lipschitz_constant(pre.p, X)
     tol_abs = tol * L
     opp = _opposite_sign_bounds(X, pre)
+    circle = X.shape[1] == 2  # the circle sweep: exact, rigorous, and its arcs give the margin curve
     starts = _atom_starts(pre.theta, rng)
-    far = random_sphere(4000, X.shape[1], rng)  # the margin curve's points; the best 64 also start the ascent
-    best_far = far[np.argsort(-np.abs(eta_direct(pre.p, X, far)))[:64]]
+    if circle:  # no ascent runs; 4000 directions x n samples would cost more than the sweep itself
+        far = best_far = np.zeros((0, 2))
+    else:
+        far = random_sphere(4000, X.shape[1], rng)  # the margin curve's points; the best 64 also start the ascent
+        best_far = far[np.argsort(-np.abs(eta_direct(pre.p, X, far)))[:64]]
     left = lambda: max(0.0, time_budget - (time.perf_counter() - t0))  # noqa: E731
     say("conditions (10): sup |eta_V| off the atom cells")
     sup_budget = 0.5 * left()
@@ -316,7 +331,7 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
                                       lo_init=sup.lo, theta_init=sup.theta_lo).leaves
     steps["recheck_s"] = time.perf_counter() - t_re
     t_curve = time.perf_counter()
-    pts = np.vstack([starts, far] +
+    pts = np.vstack(([] if circle else [starts, far]) + [np.zeros((0, X.shape[1]))] +
                     ([sup.theta_lo[None]] if sup.theta_lo is not None else []))
     curve = margin_curve(pre.p, X, pre.theta, radii, leaves=leaves, points=pts,
                          atom_cell_bound=float(opp.max(initial=0.0)), shift=ex.delta_L)
@@ -352,35 +367,69 @@ def _opposite_sign_bounds(X, pre) -> np.ndarray:
     return np.array(out)
 
 
+def _near1(v: float) -> str:
+    """``v`` with 9 decimals, or as ``1 +- x`` when within 1e-6 of 1 (where 9 decimals would print 1.000000000)."""
+    v = float(v)
+    if np.isfinite(v) and 0.0 < abs(v - 1.0) < 1e-6:
+        return f"1 {'+' if v > 1 else '-'} {abs(v - 1.0):.3e}"
+    return f"{v:.9f}"
+
+
 def _decide(X, pre, ex, sup, recheck, opp, tol, tol_abs):
     """Verdict, reason, margin and the violating direction (see :func:`check_conditions`)."""
     none = (None, None, None)
+    ball_lo = None  # |eta_{p_V}| >= ball_lo at sup.theta_lo, proven in balls
     if sup.theta_lo is not None:
         vth = sup.theta_lo
         lo_e, hi_e = eta_ball(ex.mid, ex.rad, X, vth)
+        ball_lo = max(lo_e, -hi_e)
         if max(lo_e, -hi_e) > 1.0 + tol_abs:
             veta = float(eta_direct(pre.p, X, vth[None])[0])
             ang = np.degrees(np.min(np.arccos(np.clip(pre.theta @ vth, -1, 1))))
             val = lo_e if lo_e > 0 else -hi_e
-            return ("fails", f"|eta_V| = {abs(veta):.9f} > 1 at a direction {ang:.3g} deg from the nearest atom"
-                    f" (exact p_V in ball arithmetic: |eta_V| >= {val:.9f}); eta_0 = eta_V would be needed for (10)",
+            return ("fails", f"|eta_V| = {_near1(abs(veta))} > 1 at a direction {ang:.3g} deg from the nearest atom"
+                    f" (exact p_V in ball arithmetic: |eta_V| >= {_near1(val)}); eta_0 = eta_V would be needed"
+                    " for (10)",
                     1.0 - abs(veta), (vth, veta, val if veta > 0 else -val))
     hi = recheck.hi
     ok_off = recheck.rigorous and arb_less([hi, ex.delta_L], 1.0 - tol_abs)
     ok_opp = all(arb_less([o], 1.0 - tol_abs) for o in opp)
     if ok_off and ok_opp:
-        return ("certified", f"rigorous sup |eta_V| off the atom cells <= {hi + ex.delta_L:.9f} < 1 - tol"
-                f" (branch and bound in outward rounding{', re-checking ' + sup.method if recheck is not sup else ''};"
+        how = ("the circle sweep, rigorous by a-priori analysis" if recheck.method == "circle-sweep" else
+               "branch and bound in outward rounding")
+        return ("certified", f"rigorous sup |eta_V| off the atom cells <= {_near1(hi + ex.delta_L)} < 1 - tol"
+                f" ({how}{', re-checking ' + sup.method if recheck is not sup else ''};"
                 f" exact p_V within {ex.delta_L:.1e}); opposite sign on the atom cells <= {opp.max():.6f}",
                 1.0 - max(hi + ex.delta_L, float(opp.max())), none)
     if not ok_opp:
-        return ("inconclusive", f"opposite-sign bound on an atom cell {opp.max():.9f} not below 1 - tol",
+        return ("inconclusive", f"opposite-sign bound on an atom cell {_near1(opp.max())} not below 1 - tol",
                 1.0 - float(opp.max()), none)
-    why = (f"re-check by branch and bound stopped at [{recheck.lo:.9f}, {recheck.hi:.9f}] ({recheck.stopped})"
+    why = (f"re-check by branch and bound stopped at [{_near1(recheck.lo)}, {_near1(recheck.hi)}] ({recheck.stopped})"
            if recheck is not sup else f"stopped: {sup.stopped}")
-    return ("inconclusive", f"bracket [{sup.lo:.9f}, {max(sup.hi, recheck.hi):.9f}] of sup |eta_V| (+ {ex.delta_L:.1e}"
-            f" for the exact p_V) is not decided against 1 within tol {tol:g} L; {why}",
-            1.0 - hi - ex.delta_L, none)
+    return ("inconclusive", f"bracket [{_near1(sup.lo)}, {_near1(max(sup.hi, recheck.hi))}] of sup |eta_V|"
+            f" (+ {ex.delta_L:.1e}"
+            f" for the exact p_V) is not decided against 1 within tol {tol:g} L; {why}; "
+            + _what_decides(recheck, ex.delta_L, ball_lo, tol, tol_abs), 1.0 - hi - ex.delta_L, none)
+
+
+def _what_decides(br, delta_L: float, ball_lo: float | None, tol: float, tol_abs: float) -> str:
+    """What would decide an ``inconclusive`` on ``sup |eta_V|`` (a smaller ``tol``, or more time)."""
+    L = tol_abs / tol if tol > 0 else float("nan")
+    up = br.hi + delta_L
+    if br.stopped == "exact" or br.gap <= 2.0 * tol_abs:  # the bracket is tight: only the tolerance decides
+        if up < 1.0 and np.isfinite(L):
+            return (f"the sup is proven below 1 by {1.0 - up:.2e} = {(1.0 - up) / L:.2e} L, within the tolerance:"
+                    f" certified with --tol below {(1.0 - up) / L:.2e} (|eta_V| = 1 - {1.0 - up:.1e} off the atoms"
+                    " is too close to 1 at this tol)")
+        if ball_lo is not None and ball_lo > 1.0 and np.isfinite(L):
+            return (f"|eta_V| >= {ball_lo:.15f} > 1 is proven in balls, by {ball_lo - 1.0:.2e} = "
+                    f"{(ball_lo - 1.0) / L:.2e} L, within the tolerance: fails with --tol below"
+                    f" {(ball_lo - 1.0) / L:.2e}")
+        return ("1 lies inside the rigorous bracket (width "
+                f"{up - (ball_lo if ball_lo is not None else br.lo):.1e}): a tighter enclosure of p_V or of the sup"
+                " would be needed")
+    return (f"a larger --time-budget would tighten the bracket (now {br.gap:.1e} wide, {br.gap / L:.1e} L)"
+            if np.isfinite(L) else "a larger --time-budget would tighten the bracket")
 
 
 # ------------------------------------------------------------------ instance level
@@ -467,7 +516,7 @@ class CertifyReport:
             ["p_V residual / rank", f"{c.pre.residual:.2e} / {c.pre.rank} of {c.pre.n_equations}"],
             ["exact p_V (ball arithmetic)", c.info.get("p_V_exact", "-")],
             ["min Assumption 4.3 margin", f(float(c.pre.margins.min()))],
-            ["sup |eta_V| off atom cells", "-" if c.sup is None else f"[{c.sup.lo:.9f}, {c.sup.hi:.9f}]"],
+            ["sup |eta_V| off atom cells", "-" if c.sup is None else f"[{_near1(c.sup.lo)}, {_near1(c.sup.hi)}]"],
             ["margin 1 - sup|eta_V|", f(c.margin)],
             ["violating |eta_V|", f(None if c.violating_eta is None else abs(c.violating_eta))],
             [f"sup |eta_p| of grid p ({'p_0' if self.lam == 0 else 'p_lam'})",
