@@ -53,7 +53,9 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": [],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# the left navigation only where a section has pages (guide, gallery, API); none on single pages
+html_sidebars = {page: [] for page in ("index", "getting_started", "mathematics", "verdicts", "findings",
+                                       "performance", "cli", "report", "bad_inputs", "development")}
 
 # -- API reference: autodoc + autosummary + numpydoc --------------------------------------
 autosummary_generate = True
