@@ -60,7 +60,7 @@ html_sidebars = {page: [] for page in ("index", "getting_started", "mathematics"
 # -- API reference: autodoc + autosummary + numpydoc --------------------------------------
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
+autodoc_default_options = {"members": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"          # the numpydoc "Parameters" sections carry the types
 numpydoc_show_class_members = False  # autosummary pages list members; no second table per class
