@@ -24,6 +24,10 @@ outward rounding is FLINT's guarantee):
   ``mu``), evaluated in balls: used for the opposite sign on the atoms' cells.
 * :func:`eta_ball` encloses ``eta_{p_V}(theta)`` for every ``q`` in the balls of
   ``p_V`` (for ``fails``).
+* :func:`exact_rank_test` decides consistency exactly over the rationals
+  (FLINT ``fmpq_mat``) when ``arb`` cannot prove full rank and the system is
+  small: the only rigorous basis for ``fails`` by inconsistency other than two
+  atoms sharing a cell.
 
 At large n the O(n) parts are vectorised float computations with rigorous
 a-priori error bounds instead of one ``arb`` per sample (a Python loop that
@@ -37,10 +41,6 @@ the small ``(m d) x (m d)`` system is solved in ``arb``, and ``p_V = M^T z``,
 error would otherwise grow like ``n u``.  Data with entries outside
 ``[2**-400, 2**400]`` (where the error-free product could under- or
 overflow) take the former ``arb`` path.
-* :func:`exact_rank_test` decides consistency exactly over the rationals
-  (FLINT ``fmpq_mat``) when ``arb`` cannot prove full rank and the system is
-  small: the only rigorous basis for ``fails`` by inconsistency other than two
-  atoms sharing a cell.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def exact_precertificate(X: np.ndarray, theta: np.ndarray, signs: np.ndarray, pa
     --------
     >>> import numpy as np
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.5]])
-    >>> th = np.array([[1.0, 0.2]])
+    >>> th = np.array([[1.0, 0.2]]) / np.hypot(1.0, 0.2)
     >>> pats = (th @ X.T) > 0
     >>> p = np.linalg.lstsq((X * pats[0][:, None]).T / 4, th[0], rcond=None)[0]
     >>> ex = exact_precertificate(X, th, np.ones(1), pats, p)
@@ -310,7 +310,7 @@ def eta_ball(mid: np.ndarray, rad: np.ndarray, X: np.ndarray, theta: np.ndarray)
     --------
     >>> import numpy as np
     >>> lo, hi = eta_ball(np.array([2.0, 1.0]), np.zeros(2), np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, 0.0]))
-    >>> bool(lo <= 1.0 <= hi and hi - lo < 1e-15)
+    >>> bool(lo <= 1.0 <= hi and hi - lo < 1e-14)
     True
     """
     X = np.asarray(X, dtype=np.float64)

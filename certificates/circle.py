@@ -9,8 +9,8 @@ exact maximum over the arc is ``|v_k|`` when the direction of ``+-v_k`` lies
 in the arc, else the larger endpoint value (``|cos(t - psi)|`` has no interior
 maximum between ``psi`` and ``psi + pi``).
 
-The sweep
----------
+**The sweep.**
+
 * Positions: every breakpoint vector ``(a, b)`` gets the *pseudo-angle*
   ``P(a, b) = k + num / (|a| + |b|)`` in ``[0, 4)`` (quadrant ``k``; ``num`` is
   ``|b|`` in quadrants 0, 2 and ``|a|`` in 1, 3), a strictly increasing
@@ -32,8 +32,8 @@ The sweep
   carried along the sweep (an integer cumulative sum); arcs at distance 0 are
   the excluded computed arcs.
 
-Why the bound is rigorous (scaled units, ``L = (1/n) sum |p_i| |x_i|``)
-----------------------------------------------------------------------
+**Why the bound is rigorous** (scaled units, ``L = (1/n) sum |p_i| |x_i|``):
+
 1. *Computed arrangement.*  Its breakpoints are the points
    ``t^ = P^{-1}(P^)`` of the circle; the float order of ``P^`` is their exact
    order.  Since ``|P^ - P| <= eps_P`` and ``dt/dP <= 2``, each computed

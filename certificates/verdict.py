@@ -55,6 +55,7 @@ import numpy as np
 from blasso.features import eta as eta_direct
 from blasso.instance import Instance
 from blasso.measure import Measure
+from blasso.memory import check_memory
 from blasso.objective import dual_objective
 from blasso.progress import as_progress
 from blasso.sphere import Grid, make_grid, random_sphere
@@ -64,6 +65,7 @@ from blasso.validation import (BlassoInputError, SolverError, check_choice, chec
 from .ball import arb_less, atoms_interior, cone_bound, eta_ball, exact_precertificate, exact_rank_test, \
     unit_vector_balls
 from .cells import project_onto_cell
+from .circle import circle_sweep_bytes
 from .dual import PreCertificate, basis_pursuit_certificate, vanishing_derivative_certificate
 from .sup import SupBracket, lipschitz_constant, sup_abs_eta, sup_branch_and_bound
 
@@ -72,6 +74,7 @@ __all__ = [
     "CONDITIONS_TOL",
     "ConditionsResult",
     "check_conditions",
+    "conditions_bytes",
     "margin_curve",
     "eta_extended",
     "CertifyReport",
@@ -219,6 +222,27 @@ class ConditionsResult:
         }
 
 
+def conditions_bytes(n: int, d: int, m: int) -> int:
+    """Estimated peak bytes of :func:`check_conditions` beyond ``X`` (checked before any work).
+
+    What stays (``p_V``, its balls, the patterns) plus the largest stage: the
+    ``(m d) x n`` equations and their least squares (three copies), the exact
+    Gram sums (error-free products and the ``fsum`` lists), or the circle sweep
+    (d = 2, :func:`blasso.certificates.circle.circle_sweep_bytes`).  Measured at
+    n = 1e6, d = m = 2: 210 MB above the interpreter; this gives 480 MB.
+
+    Examples
+    --------
+    >>> conditions_bytes(10**8, 2, 2) > 10**10
+    True
+    """
+    n, d, m = int(n), int(d), int(m)
+    stages = [24 * m * d * n, n * (16 * d + 128)]
+    if d == 2:
+        stages.append(circle_sweep_bytes(n))
+    return n * (16 * d + 24 + m) + max(stages)
+
+
 def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol: float = 1e-8,
                      time_budget: float = 60.0, rng=0, n_starts: int = 64,
                      radii=DEFAULT_RADII, progress=None) -> ConditionsResult:
@@ -274,6 +298,10 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
     time_budget = check_nonneg(time_budget, "time_budget")
     rng = check_rng(rng)
     say = as_progress(progress)
+    if isinstance(target, Measure):  # checked before anything of size n is allocated
+        n, d = X.shape
+        check_memory(conditions_bytes(n, d, len(target)),
+                     f"conditions (10) on n = {n:,} samples in d = {d} with {len(target)} atoms")
     pre = vanishing_derivative_certificate(X, target, tol=res_tol)
     m = len(target)
     no = dict(sup=None, atom_cell_opposite=np.full(m, np.nan), margin=float("nan"), violating_theta=None,

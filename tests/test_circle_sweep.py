@@ -384,3 +384,14 @@ def _mp_eta3(p, X, theta):
         if g > 0:
             s += pi * g
     return s / len(p)
+
+
+def test_check_conditions_refuses_before_allocating_when_memory_is_short():
+    from blasso.measure import Measure
+
+    X = random_sphere(1_000_000, 2, np.random.default_rng(0))
+    t0 = time.perf_counter()
+    with limits(max_memory=64 * 2**20):
+        with pytest.raises(BlassoInputError, match=r"conditions \(10\) on n = 1,000,000 samples in d = 2"):
+            check_conditions(X, Measure(np.array([[1.0, 0.0]]), np.array([1.0])))
+    assert time.perf_counter() - t0 < 2.0
