@@ -399,7 +399,7 @@ def _near1(v: float) -> str:
     """``v`` with 9 decimals, or as ``1 +- x`` when within 1e-6 of 1 (where 9 decimals would print 1.000000000)."""
     v = float(v)
     if np.isfinite(v) and 0.0 < abs(v - 1.0) < 1e-6:
-        return f"1 {'+' if v > 1 else '-'} {abs(v - 1.0):.3e}"
+        return f"1 {'+' if v > 1 else '-'} {abs(v - 1.0):.6e}"
     return f"{v:.9f}"
 
 
@@ -453,9 +453,10 @@ def _what_decides(br, delta_L: float, ball_lo: float | None, tol: float, tol_abs
             return (f"|eta_V| >= {ball_lo:.15f} > 1 is proven in balls, by {ball_lo - 1.0:.2e} = "
                     f"{(ball_lo - 1.0) / L:.2e} L, within the tolerance: fails with --tol below"
                     f" {(ball_lo - 1.0) / L:.2e}")
-        return ("1 lies inside the rigorous bracket (width "
-                f"{up - (ball_lo if ball_lo is not None else br.lo):.1e}): a tighter enclosure of p_V or of the sup"
-                " would be needed")
+        width = up - (ball_lo if ball_lo is not None else br.lo)
+        return (f"1 lies inside the rigorous bracket (width {width:.1e}, about the method's a-priori allowance):"
+                f" the sup is within {width:.1e} of 1, so no --tol >= 0 decides it at this precision (certified needs"
+                " sup < 1 - tol L, fails a point above 1 + tol L); only a bound tighter than that allowance could")
     return (f"a larger --time-budget would tighten the bracket (now {br.gap:.1e} wide, {br.gap / L:.1e} L)"
             if np.isfinite(L) else "a larger --time-budget would tighten the bracket")
 
@@ -546,7 +547,7 @@ class CertifyReport:
             ["min Assumption 4.3 margin", f(float(c.pre.margins.min()))],
             ["sup |eta_V| off atom cells", "-" if c.sup is None else f"[{_near1(c.sup.lo)}, {_near1(c.sup.hi)}]"],
             ["margin 1 - sup|eta_V|", f(c.margin)],
-            ["violating |eta_V|", f(None if c.violating_eta is None else abs(c.violating_eta))],
+            ["violating |eta_V|", "-" if c.violating_eta is None else _near1(abs(c.violating_eta))],
             [f"sup |eta_p| of grid p ({'p_0' if self.lam == 0 else 'p_lam'})",
              f"[{sg.lo:.9f}, {sg.hi:.9f}]" if sg is not None else grid_part.get("status", "-")],
             [f"certified bracket ({self.bracket_kind})",
