@@ -633,13 +633,15 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     solver : str
         Grid problem solver (``auto`` = :func:`blasso.solvers.choose_solver`; CVXPY
         names; the basis pursuit always uses HiGHS + a conic QP solver).
-    ground_truth : {"auto", "exact", "grid"}
-        For ``lam > 0``: ``auto`` solves the exact finite program
-        (:func:`blasso.solvers.exact.solve_exact`) when d <= 3 and its closed-form
-        cell count is within budget, and then the bracket is the exact
-        program's verified one and ``target="solution"`` is the exact optimum
-        ``nu*`` (not the grid solution); ``exact`` requires it (refused over
-        budget); ``grid`` never runs it.  ``parts["exact"]`` says what ran and why.
+    ground_truth : {"auto", "colgen", "exact", "grid"}
+        For ``lam > 0``: ``auto`` (= ``colgen``) computes the certified optimum
+        by column generation over activation cells in every d
+        (:func:`blasso.solvers.colgen.solve_certified`, at least 60 s of budget
+        of its own); the bracket is then its verified one and
+        ``target="solution"`` is that optimum ``nu*`` (not the grid solution);
+        ``exact`` enumerates every cell instead
+        (:func:`blasso.solvers.exact.solve_exact`, refused over its budget);
+        ``grid`` computes neither.  ``parts["exact"]`` says what ran and why.
     progress : callable, optional
         ``progress(desc, done, total)`` (see :mod:`blasso.progress`).
     """
@@ -650,7 +652,7 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     lam = check_lam(lam, allow_zero=True)
     tol = check_nonneg(tol, "tol")
     time_budget = check_nonneg(time_budget, "time_budget")
-    ground_truth = check_choice(ground_truth, ("auto", "exact", "grid"), name="ground_truth")
+    ground_truth = check_choice(ground_truth, ("auto", "colgen", "exact", "grid"), name="ground_truth")
     plan = _exact_plan(inst, lam, ground_truth)     # refused over budget before any work
     if grid is None:
         grid = make_grid("auto", default_grid_size(inst.n, inst.d) if grid_size is None else grid_size, inst.d)
@@ -709,7 +711,8 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
     flat["ground_truth"] = "grid"
     if ex is not None:      # the exact program's verified bracket replaces the grid one
         lo, hi = ex.J_lower, ex.J_upper
-        flat.update(ground_truth="exact", exact_rel_width=ex.rel_width, exact_n_atoms=len(ex.measure),
+        flat.update(ground_truth="exact" if ground_truth == "exact" else "colgen", exact_rel_width=ex.rel_width,
+                    exact_n_atoms=len(ex.measure),
                     exact_unique=None if ex.uniqueness is None else ex.uniqueness.get("unique"),
                     exact_reason=None if ex.uniqueness is None else ex.uniqueness.get("reason"))
     return CertifyReport(cond.verdict, cond.reason, cond, lam, kind_t, nu_t, grid, gp.p, sup_g, gp.primal,
@@ -717,40 +720,44 @@ def certify_instance(inst: Instance, *, lam: float = 0.0, target="teacher", grid
 
 
 def _exact_plan(inst: Instance, lam: float, mode: str) -> tuple[bool, str]:
-    """Whether the exact program runs (see ``ground_truth`` of :func:`certify_instance`), and why (not).
+    """Whether a certified optimum is computed (see ``ground_truth`` of :func:`certify_instance`), and why (not).
 
-    Decided before any work: ``mode="exact"`` over budget raises at once.
+    Decided before any work: ``mode="exact"`` (the enumeration) over its cell budget raises at once.
     """
     from blasso.solvers.exact import exact_affordable
 
     if lam == 0 or mode == "grid":
         return False, "lam = 0 (basis pursuit)" if lam == 0 else "ground truth 'grid' requested"
+    if mode in ("auto", "colgen"):
+        return True, "column generation over activation cells (any d, no enumeration)"
     ok, bound, budget = exact_affordable(inst.X)
-    if ok and (mode == "exact" or inst.d <= 3):
-        return True, f"{bound} cells at most"
-    reason = (f"up to {bound} cells > budget {budget}" if not ok else
-              f"d = {inst.d} > 3 (auto runs the exact program for d = 2, 3 only)")
-    if mode == "exact":
-        raise BlassoInputError(f"exact ground truth refused: {reason}")
-    return False, reason
+    if not ok:
+        raise BlassoInputError(f"exact ground truth refused: up to {bound} cells > budget {budget} (use 'auto':"
+                               " column generation needs no enumeration)")
+    return True, f"every cell enumerated ({bound} at most)"
 
 
 def _exact_part(inst: Instance, lam: float, mode: str, plan: tuple[bool, str], time_budget: float, parts: dict,
                 say):
-    """The exact finite program for ``lam > 0`` when ``plan`` says so (:func:`_exact_plan`), or None."""
+    """The certified optimum for ``lam > 0`` when ``plan`` says so (:func:`_exact_plan`), or None."""
+    from blasso.solvers.colgen import ColgenConfig, solve_certified
     from blasso.solvers.exact import ExactConfig, solve_exact
 
     run, why = plan
     if not run:
         parts["exact"] = {"status": "skipped", "reason": why}
         return None
-    say(f"exact finite program ({why}) ...")
+    say(f"certified optimum: {why} ...")
     t = time.perf_counter()
+    sup_budget = max(5.0, min(30.0, 0.5 * time_budget))
     try:
-        ex = solve_exact(inst.X, inst.y, lam, config=ExactConfig(sup_budget=max(1.0, min(30.0, 0.3 * time_budget))),
-                         progress=say)
-    except SolverError as exc:
         if mode == "exact":
+            ex = solve_exact(inst.X, inst.y, lam, config=ExactConfig(sup_budget=sup_budget), progress=say)
+        else:
+            ex = solve_certified(inst.X, inst.y, lam, progress=say,
+                                 config=ColgenConfig(sup_budget=sup_budget, time_budget=max(60.0, time_budget)))
+    except SolverError as exc:
+        if mode in ("exact", "colgen"):
             raise
         parts["exact"] = {"status": "failed", "reason": str(exc)}
         return None

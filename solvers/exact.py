@@ -638,7 +638,9 @@ def uniqueness(X, y, lam: float, nu: Measure, J_lower: float, *, J_upper: float 
     -------
     dict
         ``unique`` (bool: 1-3 hold), ``exactly_m`` (bool: 1-4 hold), ``m``,
-        the margins and the ``reason`` when a step fails.  Floating-point
+        the margins, ``atom_displacement`` (``eps_k``: the optimum's atom ``t*_k``
+        is within this angle of ``theta_k``, once steps 1-2 hold) and the
+        ``reason`` when a step fails.  Floating-point
         rounding of the SVD is not counted (margins are reported).
     """
     X = check_X(X)
@@ -678,7 +680,7 @@ def uniqueness(X, y, lam: float, nu: Measure, J_lower: float, *, J_upper: float 
     Phi = np.maximum(X @ nu.theta.T, 0.0)
     smin = float(np.linalg.svd(Phi, compute_uv=False).min())
     E = float(np.linalg.norm(X, 2)) * float(np.sqrt(np.sum(eps ** 2)))
-    out.update({"sigma_min": smin, "feature_perturbation": E})
+    out.update({"sigma_min": smin, "feature_perturbation": E, "atom_displacement": eps.tolist()})
     if not smin > E:
         out["reason"] = f"support features not proven independent: sigma_min {smin:.3e} <= {E:.3e}"
         return out

@@ -119,7 +119,7 @@ CASES = [
     (["reproduce", "fig1", "--out", "nodir/figs"], "folder 'nodir' does not exist"),
     # ------------------------------------------------------ exact, baseline, sweep
     (["certify", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--ground-truth", "exact"], "184342 cells"),
-    (["solve", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--exact"], "184,342"),
+    (["solve", "--n", "40", "--d", "5", "--m", "2", "--lam", "1e-3", "--exact", "--ground-truth", "exact"], "184,342"),
     (["baseline", "nobody"], "'nobody'"),
     (["baseline", "tensor-init", "--n", "0"], "'0'"),
     (["baseline", "mild-overparam", "--k", "-1"], "'-1'"),

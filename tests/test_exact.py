@@ -143,7 +143,8 @@ def test_budget_refused_and_cli_solve_exact(tmp_path, capsys):
     path = save_instance(inst, tmp_path / "i.npz")
     from blasso.cli import main
 
-    cmd = ["solve", "--instance", str(path), "--lam", "1e-3", "--grid-size", "200", "--exact", "--quiet"]
+    cmd = ["solve", "--instance", str(path), "--lam", "1e-3", "--grid-size", "200", "--exact", "--ground-truth", "exact",
+           "--quiet"]
     assert main(cmd + ["--json", str(tmp_path / "s.json")]) == 0
     rep = json.loads((tmp_path / "s.json").read_text())
     from importlib.resources import files

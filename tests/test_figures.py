@@ -65,7 +65,7 @@ def figs(tmp_path_factory):
     add(_run(["reproduce", "fig1", "--out", str(d / "r"), "--iters", "300", "--grid-size", "150",
               "--alpha", "0.5"]), n=100, d=2, m=2, verdict="claim", dir=d / "r")
     with keep_figures() as kept:
-        reproduce_figures(["fig2", "fig3"], d / "r", iters=300, grid_size=300, rounds=1, sup_budget=1.0,
+        reproduce_figures(["fig2", "fig3"], d / "r", iters=300, grid_size=300, sup_budget=1.0,
                           alpha=0.5)
     add({p.name: f for p, f in kept}, n=100, d=5, m=5, verdict="claim")
     # sweep report (phase diagram and margin vs n); d fixed, n on an axis

@@ -134,3 +134,14 @@ def test_bad_solver_inputs(problem):
         solve_lasso(inst.X[:, :2], inst.y, 1e-2, grid)
     with pytest.raises(BlassoInputError, match="lam"):
         solve_lasso(inst.X, inst.y, 0.0, grid)
+
+
+def test_auto_chooses_by_estimated_cost():
+    from blasso.solvers import AUTO_CVXPY_MAX_S, choose_solver, cvxpy_lasso_seconds
+
+    # n = 1000 with a 4000-direction grid: ECOS took 158 s under load (the fast path 2.7 s)
+    assert cvxpy_lasso_seconds(1000, 4000) > AUTO_CVXPY_MAX_S
+    assert choose_solver("AUTO", 4000, n=1000) == "FAST"
+    assert choose_solver("AUTO", 2000, n=100) == "ECOS"       # small problems stay with CVXPY
+    assert choose_solver("AUTO", 30000) == "FAST"              # the grid size alone still decides above 20000
+    assert choose_solver("ECOS", 4000, n=1000) == "ECOS"       # an explicit name is never overridden

@@ -91,12 +91,15 @@ def test_bracket_contains_a_much_finer_grid_objective(teacher, d, lam, seed):
     assert J_fine <= rep.bracket_hi + 1e-9  # the fine grid contains the coarse one
     assert rep.bracket_lo < rep.bracket_hi
     assert (rep.bracket_hi - rep.bracket_lo) / rep.bracket_hi < 0.2  # not a vacuous bracket (measured <= 0.12)
-    # the default (auto) ground truth in d <= 3 is the exact program: its verified bracket lies inside
-    # the grid one, below the much finer grid (J* is below every grid), and is tight
+    # the default (auto) ground truth is the column generation: its verified bracket lies inside the grid
+    # one, below the much finer grid (J* is below every grid), is tight, and overlaps the enumeration's
     ex = certify_instance(inst, lam=lam, grid=coarse, time_budget=4)
-    assert ex.info["ground_truth"] == "exact" and ex.parts["exact"]["status"] == "ok"
+    assert ex.info["ground_truth"] == "colgen" and ex.parts["exact"]["status"] == "ok"
     assert rep.bracket_lo - 1e-9 <= ex.bracket_lo <= ex.bracket_hi <= J_fine + 1e-9
-    assert (ex.bracket_hi - ex.bracket_lo) / ex.bracket_hi < 1e-6
+    assert (ex.bracket_hi - ex.bracket_lo) / ex.bracket_hi < 1e-8
+    en = certify_instance(inst, lam=lam, grid=coarse, time_budget=4, ground_truth="exact")
+    assert en.info["ground_truth"] == "exact"
+    assert en.bracket_lo <= ex.bracket_hi * (1 + 1e-12) and ex.bracket_lo <= en.bracket_hi * (1 + 1e-12)
 
 
 def test_bracket_for_basis_pursuit_value():
@@ -216,15 +219,15 @@ def test_zero_solution_target_is_refused_naming_lam_max():
         certify_instance(inst, lam=10.0, target="solution", grid_size=200, time_budget=2)
 
 
-def test_target_solution_is_the_exact_optimum_when_the_exact_program_runs():
+def test_target_solution_is_the_certified_optimum():
     from blasso.objective import blasso_objective
     from blasso.solvers.exact import solve_exact
 
     inst = make_instance(teacher="mixed-signs", n=40, d=2, m=2, seed=4)
     lam = 1e-2
     rep = certify_instance(inst, lam=lam, target="solution", time_budget=4)
-    ex = solve_exact(inst.X, inst.y, lam)
-    assert rep.info["ground_truth"] == "exact"
+    ex = solve_exact(inst.X, inst.y, lam)       # the enumeration: an independent computation of nu*
+    assert rep.info["ground_truth"] == "colgen"
     # the certified target is nu* (merged), whose J is the exact optimum, not the grid solution's
     assert abs(blasso_objective(rep.target, inst.X, inst.y, lam) - ex.J_upper) <= 1e-9 * ex.J_upper
     assert rep.info["exact_n_atoms"] == len(ex.measure)

@@ -37,6 +37,15 @@ Verdict (tolerances in :class:`Tolerances`, all relative to ``J(ref)`` or to
   (and the reference is not beaten by more than ``gap_rtol``);
 * ``inconclusive`` otherwise, including when ``nu`` beats the reference by more
   than ``gap_rtol`` (the reference is then not J*).
+
+With a *certified* reference (a rigorous lower bound ``J_lower`` whose bracket
+is narrower than ``gap_rtol / 100``, e.g. the column generation's) the
+objective gap is known, so there is no band between the two gap tolerances:
+``J(nu) - J(ref) > gap_rtol J(ref)`` proves that ``nu`` is not an optimum
+(``different-measure``).  A measure within the gap tolerance but farther than
+the same-measure tolerances is ``different-measure`` when the optimum is
+proven unique (``unique=True``), else ``inconclusive`` (it may be another
+optimal measure).
 """
 
 from __future__ import annotations
@@ -192,7 +201,7 @@ def match_atoms(nu: Measure, ref: Measure, *, match_angle: float = 0.1) -> dict:
 
 def compare_measures(nu: Measure, ref: Measure, X, y, lam: float, *, J_nu: float | None = None,
                      J_ref: float | None = None, J_lower: float | None = None, X_test=None,
-                     n_test: int = 2000, rng=0, tol: Tolerances | None = None) -> dict:
+                     n_test: int = 2000, rng=0, tol: Tolerances | None = None, unique: bool | None = None) -> dict:
     """Compare a candidate measure with a reference (the convex optimum).
 
     Parameters
@@ -204,6 +213,8 @@ def compare_measures(nu: Measure, ref: Measure, X, y, lam: float, *, J_nu: float
     X, y, lam : the BLASSO problem.
     J_nu, J_ref : float, optional
         Objective values if already known (recomputed otherwise).
+    unique : bool, optional
+        The reference is proven to be the unique optimum (used with a certified ``J_lower``).
     J_lower : float, optional
         A certified lower bound on J*; then ``objective_gap_upper = J_nu - J_lower``
         bounds the true gap from above.
@@ -266,10 +277,35 @@ def compare_measures(nu: Measure, ref: Measure, X, y, lam: float, *, J_nu: float
     if J_lower is not None:
         report["J_lower"] = float(J_lower)
         report["objective_gap_upper"] = J_a - float(J_lower)
-    verdict, reasons = _verdict(gap_rel, dist / tv_ref, unmatched / tv_ref, tol)
+    certified = J_lower is not None and (J_b - float(J_lower)) <= 0.01 * tol.gap_rtol * max(abs(J_b), 1e-300)
+    report["reference_certified"] = bool(certified)
+    if certified:
+        verdict, reasons = _certified_verdict(gap_rel, dist / tv_ref, unmatched / tv_ref, tol, unique)
+    else:
+        verdict, reasons = _verdict(gap_rel, dist / tv_ref, unmatched / tv_ref, tol)
     report["verdict"] = verdict
     report["reasons"] = reasons
     return report
+
+
+def _certified_verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances,
+                       unique: bool | None) -> tuple[str, list]:
+    """The verdict against a certified reference (see the module docstring): no band between the gap tolerances."""
+    if gap_rel < -tol.gap_rtol:
+        return "inconclusive", [f"the candidate beats the certified reference by {-gap_rel:.2e} (relative): a bug in"
+                                " the candidate's objective or the reference; please report this input"]
+    if gap_rel > tol.gap_rtol:
+        return "different-measure", [f"objective gap {gap_rel:.2e} > {tol.gap_rtol:g} (relative) above the certified"
+                                     " optimum: not an optimal measure"]
+    if dist_rel <= tol.dist_rtol and mass_rel <= tol.mass_rtol:
+        return "same-measure", [f"gap {gap_rel:.2e} <= {tol.gap_rtol:g} (certified), distance {dist_rel:.3f} TV <= "
+                                f"{tol.dist_rtol:g} TV, unmatched mass {mass_rel:.3f} TV <= {tol.mass_rtol:g} TV"]
+    far = f"distance {dist_rel:.3f} TV, unmatched mass {mass_rel:.3f} TV beyond {tol.dist_rtol:g} / {tol.mass_rtol:g}"
+    if unique:
+        return "different-measure", [f"near-optimal objective (gap {gap_rel:.2e}) but {far} from the optimum, which is"
+                                     " proven unique"]
+    return "inconclusive", [f"near-optimal objective (gap {gap_rel:.2e}) but {far}; the optimum is not proven unique,"
+                            " so this may be another optimal measure"]
 
 
 def _verdict(gap_rel: float, dist_rel: float, mass_rel: float, tol: Tolerances) -> tuple[str, list]:
@@ -350,10 +386,12 @@ def convex_truth(X, y, lam: float, *, grid=None, grid_size: int = 4000, solver: 
                  progress=None) -> tuple:
     """The convex reference of :func:`gd_vs_convex` (and of the baselines), on trusted inputs.
 
-    :func:`blasso.studies.ground_truth.ground_truth`: the exact program when
-    affordable (``exact="auto"``), else the exchange rounds on ``grid``
-    (default: the ``auto`` grid of about ``grid_size`` directions), with the
-    rigorous sphere sup of :func:`sphere_sup_oracle` when ``certify``.
+    :func:`blasso.studies.ground_truth.ground_truth`: the certified optimum by
+    column generation in every d (``exact="auto"`` or ``"colgen"``), the
+    enumerating program (``"exact"``), or the exchange rounds on ``grid``
+    (``"exchange"``; default grid: ``auto`` with about ``grid_size``
+    directions, with the rigorous sphere sup of :func:`sphere_sup_oracle` when
+    ``certify``).  ``J_grid`` is the grid LASSO on that grid in every mode.
 
     Returns
     -------
@@ -367,14 +405,15 @@ def convex_truth(X, y, lam: float, *, grid=None, grid_size: int = 4000, solver: 
     say = as_progress(progress)
     if grid is None:
         grid = make_grid("auto", grid_size, X.shape[1])
-    say(f"convex reference: grid LASSO on {grid.describe()} + exact program or exchange rounds ...")
-    oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
+    oracle = (sphere_sup_oracle(X, time_budget=sup_budget, rng=seed, progress=say)
+              if certify and exact == "exchange" else None)
     gt = ground_truth(X, y, lam, grid, mode=exact, rounds=rounds, solver=solver, sup_oracle=oracle,
                       sup_budget=max(sup_budget, 30.0), progress=say)
     info = {"J_grid": gt.J_grid, "J_lower": gt.J_lower, "stages": gt.history, "wall_s": gt.wall_s,
             "grid": grid.describe(), "grid_size": grid.size, "solver": gt.solver,
             "oracle_grid": bool(getattr(grid, "oracle", False)), "ground_truth": gt.ground_truth,
-            "ground_truth_reason": gt.reason, "uniqueness": gt.uniqueness}
+            "ground_truth_reason": gt.reason, "uniqueness": gt.uniqueness,
+            "rel_width": gt.summary()["rel_width"], "exact": gt.exact}
     return gt.measure, gt.J, gt.J_lower, info
 
 
@@ -386,16 +425,13 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
                  exact: str = "auto") -> dict:
     """Convex ground truth, then Algorithm 1, then :func:`compare_measures`.
 
-    The convex reference is the exact finite program
-    (:func:`blasso.studies.ground_truth.ground_truth`, ``exact="auto"``: when
-    the number of activation patterns is within its budget; ``"exact"`` forces
-    it, ``"exchange"`` skips it); otherwise :func:`blasso.solvers.refine.convex_reference` on ``grid``
-    (default: the ``auto`` grid of about ``grid_size`` directions); with
-    ``certify`` its rounds also use :func:`sphere_sup_oracle` (rigorous sup of
-    ``|eta_p|`` over the sphere, ``sup_budget`` seconds of branch and bound per
-    round in d >= 4), which adds violating directions and yields a certified
-    lower bound ``J_lower``: the report then brackets J* and bounds the gap
-    from both sides.  GD stops
+    The convex reference is the certified optimum
+    (:func:`blasso.studies.ground_truth.ground_truth`, ``exact="auto"``:
+    column generation over activation cells in every d, with a verified
+    bracket ``[J_lower, J_upper]``; ``"exact"`` enumerates every cell instead,
+    ``"exchange"`` runs :func:`blasso.solvers.refine.convex_reference` on
+    ``grid`` with :func:`sphere_sup_oracle` when ``certify``): the report
+    brackets J* and bounds the gap from both sides.  GD stops
     at the first of: ``J(nu_k) <= J_convex (1 + gap_target)``; a relative
     change of F below ``ftol`` over ``check_every`` iterations (stalled);
     ``max_iter``.  ``alpha="auto"`` uses :func:`blasso.solvers.gd.choose_alpha`.
@@ -435,7 +471,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
                  target=J_ref * (1 + gap_target), check_every=check_every, callback=callback,
                  progress=say)
     rep = compare_measures(res.measure(), ref_measure, X, y, lam, J_nu=res.J, J_ref=J_ref, J_lower=J_lower,
-                           rng=seed, tol=tol)
+                           rng=seed, tol=tol, unique=(convex_info.get("uniqueness") or {}).get("unique"))
     rep["gd"] = {"M": M, "penalty": penalty, "step": step, "alpha": alpha, "alpha_auto": alpha_info, "seed": seed,
                  "n_iter": res.n_iter, "stop_reason": res.stop_reason, "wall_s": res.wall_s,
                  "iters_per_s": res.iters_per_s, "F": res.F, "active_units": int(res.trace["active"][-1]),

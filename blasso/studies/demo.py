@@ -24,7 +24,7 @@ def _grid_run(label, inst, lam, grid, solver, n_random, max_angle, say) -> dict:
     from blasso.certificates import grid_certificate
     from blasso.solvers import choose_solver, solve_lasso
 
-    name = choose_solver(solver, grid.size)
+    name = choose_solver(solver, grid.size, n=inst.n)
     say(f"{label}: {grid.describe()}; solving the grid LASSO with {name} ...")
     res = solve_lasso(inst.X, inst.y, lam, grid, solver=name)
     say(f"{label}: {res.solver} {res.status} in {res.wall_s:.2f}s; checking |eta| on the grid and "

@@ -1,10 +1,10 @@
 """Reproductions of the paper's Figs. 1-3 (Section 5) against the convex ground truth.
 
 Each ``figN`` function runs Algorithm 1, computes the convex reference
-(:func:`blasso.solvers.refine.convex_reference`: grid LASSO + off-grid refinement;
-its J is an upper bound on J*; for Figs. 1-2 also exchange rounds with a
-rigorous sphere-wide sup of ``|eta_p|`` (:func:`blasso.studies.compare.sphere_sup_oracle`),
-which give a certified lower bound, so J* is bracketed), writes ``figN.png`` (matplotlib, imported
+(Figs. 1-2: the certified optimum of :func:`blasso.studies.ground_truth.ground_truth`,
+column generation over activation cells with a verified bracket for J*;
+Fig. 3: :func:`blasso.solvers.refine.convex_reference`, grid LASSO + off-grid
+refinement, an upper bound on J*), writes ``figN.png`` (matplotlib, imported
 lazily) and ``figN.json`` into ``out_dir``, and returns a summary whose
 ``claims`` are a few lines saying whether the paper's claim holds on this run,
 with the tolerance used.
@@ -24,8 +24,7 @@ and iteration counts that fit a few minutes on 2 cores.
 
 ``quick=True`` (``blasso reproduce --quick``) runs all three figures in about a
 minute on the project's 2-core machine with the reductions of :data:`QUICK`
-(fewer iterations, smaller grids, fewer exchange rounds with a shorter
-branch-and-bound budget: a wider certified bracket); each summary says what
+(fewer iterations, smaller grids; the certified optimum is the same); each summary says what
 was reduced (``quick``, ``reduced``).  :func:`estimate_seconds` is the cost
 model behind the estimates announced before long runs.
 
@@ -46,22 +45,22 @@ from ..plotting import instance_title, new_figure, place_legend, save_figure
 from ..progress import announce_estimate, as_progress, format_seconds
 from ..report import write_json_atomic
 from ..sphere import make_grid, random_sphere
-from .compare import compare_measures, exchange_round_seconds, flat_distance
+from .compare import compare_measures, flat_distance
 
 __all__ = ["FIGURES", "DEFAULTS", "QUICK", "fig1", "fig2", "fig3", "plot_fig1", "plot_fig2", "plot_fig3",
            "reproduce", "reproduce_figures", "estimate_seconds", "settings"]
 
 FIGURES = ("fig1", "fig2", "fig3")
 
-#: The full runs' settings per figure (``rounds``: exchange rounds of the convex reference, ``sup_budget``:
-#: seconds of branch and bound per round).
-DEFAULTS = {"fig1": {"iters": 100000, "grid_size": 3600, "rounds": 12, "sup_budget": 20.0},
-            "fig2": {"iters": 200000, "grid_size": 10000, "rounds": 12, "sup_budget": 20.0},
-            "fig3": {"iters": 100000, "grid_size": 10000, "rounds": 8, "sup_budget": 20.0}}
+#: The full runs' settings per figure (``grid_size``: the grid of the reported grid optimum ``J_grid``,
+#: ``sup_budget``: seconds of each rigorous sup of the certified optimum).
+DEFAULTS = {"fig1": {"iters": 100000, "grid_size": 3600, "sup_budget": 20.0},
+            "fig2": {"iters": 200000, "grid_size": 10000, "sup_budget": 20.0},
+            "fig3": {"iters": 100000, "grid_size": 10000, "sup_budget": 20.0}}
 
 #: ``--quick``: what is reduced (fig2's M = 100 run is within 2e-3 of J* after ~20000 iterations).
 QUICK = {"fig1": {"iters": 30000},
-         "fig2": {"iters": 30000, "grid_size": 4000, "rounds": 3, "sup_budget": 5.0},
+         "fig2": {"iters": 30000, "grid_size": 4000},
          "fig3": {"iters": 30000, "grid_size": 4000}}
 
 _SIZES = {"fig1": (100, 2, (15,)), "fig2": (100, 5, (5, 10, 100)), "fig3": (100, 5, (10, 10))}
@@ -85,26 +84,19 @@ def estimate_seconds(name: str, *, quick: bool = False, **kw) -> float:
     """Cost model of one figure (seconds on the project's 2-core machine).
 
     A fixed 4 s (instance, comparison of the final measures, the figure);
-    the convex reference: a grid LASSO (~1 s per 4000 directions) and its
-    exchange rounds (:func:`blasso.studies.compare.exchange_round_seconds`;
-    d = 2 stops after ~2 rounds, d = 5 uses them all); Fig. 3's reference has
-    no sup oracle (refinement only, ~1.2 s per round in d = 5).  Algorithm 1:
+    the convex reference: a grid LASSO (~1 s per 4000 directions) and the
+    certified optimum (:func:`blasso.solvers.colgen.colgen_seconds`).  Algorithm 1:
     the alpha probe (5 candidates x 2000 iterations; Fig. 3 probes both
-    penalties) and each run, :func:`blasso.solvers.gd.gd_seconds`.  Measured
-    on the 2-core machine under load 2: the full Fig. 2 took 4 min 38 s (12
-    rounds of 20-25 s, then 8.5 + 8.1 + 13.0 s of GD; model 4 min 54 s), the
-    quick Fig. 2 29 s (model 35 s), the quick Fig. 3 21 s (model 18 s).
+    penalties) and each run, :func:`blasso.solvers.gd.gd_seconds`.
     """
+    from blasso.solvers.colgen import colgen_seconds
     from blasso.solvers.gd import gd_seconds
 
     st = settings(name, quick=quick, **kw)
     n, d, widths = _SIZES[name]
-    t = 4.0 + st["grid_size"] / 4000
+    t = 4.0 + st["grid_size"] / 4000 + colgen_seconds(n, d)
     if name == "fig3":
-        t += 1.2 * st["rounds"] + gd_seconds(n, d, widths[0], 10000)         # and the L2 alpha probe
-    else:
-        rounds = min(st["rounds"], 2) if d <= 3 else st["rounds"]
-        t += rounds * exchange_round_seconds(n, d, st["sup_budget"])
+        t += gd_seconds(n, d, widths[0], 10000)         # the L2 alpha probe
     for M in widths:
         t += gd_seconds(n, d, M, 10000 + st["iters"])
     return t
@@ -131,16 +123,13 @@ def _run_note(summary: dict) -> str:
     return note + (", QUICK run (reduced)" if summary.get("quick") else "")
 
 
-def _reference(inst, lam, grid_size, say, certify: bool = True, seed: int = 0, rounds: int = 12,
-               sup_budget: float = 20.0):
-    """Convex reference; with ``certify`` also a certified lower bound (rigorous sphere-wide sup)."""
-    from blasso.solvers.refine import convex_reference
+def _reference(inst, lam, grid_size, say, seed: int = 0, sup_budget: float = 20.0):
+    """The certified optimum (column generation, bracket for J*) and ``J_grid`` on the ``auto`` grid."""
+    from .ground_truth import ground_truth
 
-    from .compare import sphere_sup_oracle
     grid = make_grid("auto", grid_size, inst.d)
-    say(f"convex reference on {grid.describe()}{' with certified bracket' if certify else ''} ...")
-    oracle = sphere_sup_oracle(inst.X, time_budget=sup_budget, rng=seed, progress=say) if certify else None
-    return convex_reference(inst.X, inst.y, lam, grid, rounds=rounds, sup_oracle=oracle, progress=say)
+    say(f"convex reference: the certified optimum (column generation; J_grid on {grid.describe()}) ...")
+    return ground_truth(inst.X, inst.y, lam, grid, sup_budget=max(5.0, sup_budget), check_unique=False, progress=say)
 
 
 def _bracket_line(ref) -> str:
@@ -166,21 +155,21 @@ def _iters_to(trace, level):
 
 # ----------------------------------------------------------------------------- Fig. 1
 def fig1(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 15, iters: int | None = None, alpha="auto",
-         grid_size: int | None = None, rounds: int | None = None, sup_budget: float | None = None,
+         grid_size: int | None = None, sup_budget: float | None = None,
          quick: bool = False, progress=None) -> dict:
     """Fig. 1: unit trajectories in d = 2 (m = 2 canonical teacher, n = 100, M = 15).
 
-    ``iters``, ``grid_size``, ``rounds``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
+    ``iters``, ``grid_size``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
     """
     from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
-    st = settings("fig1", quick=quick, iters=iters, grid_size=grid_size, rounds=rounds, sup_budget=sup_budget)
+    st = settings("fig1", quick=quick, iters=iters, grid_size=grid_size, sup_budget=sup_budget)
     iters = st["iters"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=2, m=2, seed=seed, basis="canonical")
-    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, rounds=st["rounds"], sup_budget=st["sup_budget"])
+    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, sup_budget=st["sup_budget"])
     init = init_network(M, 2, seed)
     alpha, pick = _alpha(alpha, inst, lam, init)
     say(f"Algorithm 1, M={M}, alpha={alpha:g}, {iters} iterations ...")
@@ -271,21 +260,21 @@ def plot_fig1(summary: dict, *, ax=None):
 
 # ----------------------------------------------------------------------------- Fig. 2
 def fig2(out_dir, *, seed: int = 0, lam: float = 1e-3, widths=(5, 10, 100), iters: int | None = None, alpha="auto",
-         grid_size: int | None = None, n_test: int = 2000, rounds: int | None = None,
+         grid_size: int | None = None, n_test: int = 2000,
          sup_budget: float | None = None, quick: bool = False, progress=None) -> dict:
     """Fig. 2: training objective and test loss against iterations for M in ``widths``.
 
-    ``iters``, ``grid_size``, ``rounds``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
+    ``iters``, ``grid_size``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
     """
     from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
-    st = settings("fig2", quick=quick, iters=iters, grid_size=grid_size, rounds=rounds, sup_budget=sup_budget)
+    st = settings("fig2", quick=quick, iters=iters, grid_size=grid_size, sup_budget=sup_budget)
     iters = st["iters"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed)
-    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, rounds=st["rounds"], sup_budget=st["sup_budget"])
+    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, sup_budget=st["sup_budget"])
     Xt = random_sphere(n_test, 5, np.random.default_rng([seed, 2]))
     yt = inst.teacher_measure().evaluate(Xt)
     rt = ref.measure.evaluate(Xt) - yt
@@ -374,22 +363,21 @@ def plot_fig2(summary: dict, *, fig=None):
 
 # ----------------------------------------------------------------------------- Fig. 3
 def fig3(out_dir, *, seed: int = 0, lam: float = 1e-3, M: int = 10, iters: int | None = None, alpha="auto",
-         grid_size: int | None = None, rounds: int | None = None, sup_budget: float | None = None,
+         grid_size: int | None = None, sup_budget: float | None = None,
          quick: bool = False, progress=None) -> dict:
     """Fig. 3: L1 vs L2 penalty from the same initialisation and alpha (m = d = 5, n = 100, M = 10).
 
-    ``iters``, ``grid_size``, ``rounds``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``);
-    the reference has no certified bracket, so ``sup_budget`` is unused.
+    ``iters``, ``grid_size``, ``sup_budget``: default :data:`DEFAULTS` (or :data:`QUICK` with ``quick``).
     """
     from blasso.solvers.gd import init_network, run_gd
 
     say = as_progress(progress)
-    st = settings("fig3", quick=quick, iters=iters, grid_size=grid_size, rounds=rounds, sup_budget=sup_budget)
+    st = settings("fig3", quick=quick, iters=iters, grid_size=grid_size, sup_budget=sup_budget)
     iters = st["iters"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=seed)
-    ref = _reference(inst, lam, st["grid_size"], say, certify=False, rounds=st["rounds"])
+    ref = _reference(inst, lam, st["grid_size"], say, seed=seed, sup_budget=st["sup_budget"])
     init = init_network(M, 5, seed)
     alpha, pick = _alpha(alpha, inst, lam, init)
     if pick is not None:  # the alpha must be stable for both penalties
@@ -496,7 +484,7 @@ def reproduce_figures(which, out_dir, *, progress=None, **kw) -> dict:
         A :mod:`blasso.progress` hook (``"reproduce figures"`` bar, plus each figure's messages).
     **kw
         Passed to every figure function (``seed``, ``lam``, ``alpha``, ``iters``, ``grid_size``,
-        ``rounds``, ``sup_budget``, ``quick``).  A step expected to exceed 30 s is announced
+        ``sup_budget``, ``quick``).  A step expected to exceed 30 s is announced
         first (:func:`estimate_seconds`).
 
     Returns
@@ -506,7 +494,7 @@ def reproduce_figures(which, out_dir, *, progress=None, **kw) -> dict:
     say = as_progress(progress)
     names = list(which)
     quick = bool(kw.get("quick"))
-    est_kw = {k: kw.get(k) for k in ("iters", "grid_size", "rounds", "sup_budget")}
+    est_kw = {k: kw.get(k) for k in ("iters", "grid_size", "sup_budget")}
     est = {name: estimate_seconds(name, quick=quick, **est_kw) for name in names}
     if len(names) > 1:
         announce_estimate(say, f"reproduce {', '.join(names)}{' (quick)' if quick else ''}", sum(est.values()),

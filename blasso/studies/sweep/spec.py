@@ -63,9 +63,10 @@ OPTIONS = {
     "threads": "BLAS threads per task (default 1)",
     "max_memory": "memory a task may allocate, e.g. \"4G\" (refused before allocating: failed with the estimate)",
     "cert_budget": "seconds of the rigorous sup inside certify/assumptions (default 0.8 time_budget)",
-    "grid_size": "base grid of the convex optimum (recover, gd; default 2000)",
-    "rounds": "exchange rounds of the certified convex optimum (recover, gd; default 6)",
-    "sup_budget": "seconds of branch and bound per exchange round in d >= 4 (recover, gd; default 10)",
+    "grid_size": "grid of the reported grid optimum J_grid (gd; default 2000)",
+    "rounds": "unused since the certified optimum is computed by column generation (kept so old specs load)",
+    "sup_budget": "seconds of each rigorous sup of the certified optimum's column generation (recover, gd;"
+                  " default 10, at least 5)",
     "M": "network width of gd (default 20, or the M axis)",
     "iters": "GD iteration budget (default 100000)",
     "match_angle": "radians: atoms closer than this to a teacher atom match it (recover; default 0.1)",

@@ -94,17 +94,14 @@ def certify(inst: Instance, params: dict) -> dict:
 
 
 def recover(inst: Instance, params: dict) -> dict:
-    from blasso.solvers.refine import convex_reference
+    from blasso.sphere import geodesic_distance
 
-    from blasso.sphere import geodesic_distance, make_grid
-
-    from ..compare import match_atoms, sphere_sup_oracle
+    from ..compare import match_atoms
+    from ..ground_truth import ground_truth
 
     lam = params["lam"]
-    seed = _algo_seed(params)
-    grid = make_grid("auto", option(params, "grid_size"), inst.d)
-    oracle = sphere_sup_oracle(inst.X, time_budget=option(params, "sup_budget"), rng=seed)
-    cr = convex_reference(inst.X, inst.y, lam, grid, rounds=option(params, "rounds"), sup_oracle=oracle)
+    cr = ground_truth(inst.X, inst.y, lam, None, sup_budget=max(5.0, option(params, "sup_budget")),
+                      time_budget=max(30.0, 0.8 * option(params, "time_budget")), check_unique=False)
     T = inst.teacher_measure()
     nu = cr.measure
     if len(nu):
@@ -124,6 +121,7 @@ def recover(inst: Instance, params: dict) -> dict:
         "err_theta2": float(sum(t ** 2 for t in mt["angles"])),
         "max_matched_angle": max(mt["angles"], default=0.0), "tv": nu.tv, "teacher_tv": T.tv,
         "J": cr.J, "J_lower": cr.J_lower, "bracket_rel": bracket, "solve_wall_s": cr.wall_s,
+        "ground_truth": cr.ground_truth,
     }
 
 
