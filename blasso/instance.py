@@ -140,6 +140,65 @@ class Instance:
     def sizes(self) -> dict:
         return {"n": self.n, "d": self.d, "m": self.m}
 
+    def __repr__(self) -> str:
+        """One line: sizes, teacher, seed (never the arrays ``X`` and ``y``)."""
+        parts = [f"n={self.n}", f"d={self.d}"]
+        if self.has_teacher:
+            parts += [f"teacher={self.meta.get('teacher', 'given')!r}", f"m={self.m}"]
+        else:
+            parts.append("teacher=None")
+        if self.seed is not None:
+            parts.append(f"seed={self.seed}")
+        if self.lam is not None:
+            parts.append(f"lam={self.lam:g}")
+        if self.meta.get("noise"):
+            parts.append(f"noise={self.meta['noise']:g}")
+        return f"Instance({', '.join(parts)})"
+
+    def teacher_min_angle_deg(self) -> float:
+        """Smallest pairwise angle between the teacher's atoms, in degrees (NaN for fewer than two atoms)."""
+        nu = self.teacher_measure()
+        G = nu.theta @ nu.theta.T
+        off = G[~np.eye(len(nu), dtype=bool)]
+        return float(np.degrees(np.arccos(np.clip(off.max(), -1, 1)))) if off.size else float("nan")
+
+    def to_dict(self) -> dict:
+        """What ``blasso make-instance`` reports about the instance (JSON-ready; not ``X``, ``y``).
+
+        Keys ``lam``, ``meta``, and with a teacher ``teacher_c`` (the weights
+        ``a_j ||w_j||``), ``teacher_min_angle_deg`` and ``teacher_tv``.
+
+        Examples
+        --------
+        >>> inst = make_instance(teacher="mixed-signs", n=20, d=2, m=2, seed=0)
+        >>> [round(c, 9) for c in inst.to_dict()["teacher_c"]]
+        [1.0, -1.0]
+        """
+        out = {"lam": self.lam, "meta": dict(self.meta)}
+        if self.has_teacher:
+            nu = self.teacher_measure()
+            out.update(teacher_c=nu.c.tolist(), teacher_min_angle_deg=self.teacher_min_angle_deg(),
+                       teacher_tv=nu.tv)
+        return out
+
+    def summary(self) -> str:
+        """A few lines: sizes, teacher kind, input law, noise, seed, and the teacher's weights and spread.
+
+        Examples
+        --------
+        >>> print(make_instance(teacher="paper", n=20, d=3, m=2, seed=0).summary())
+        n=20 d=3 m=2 teacher=paper inputs=sphere noise=0.0 seed=0
+        teacher weights c = [1. 1.]; min pairwise angle 90.00 deg; TV = 2
+        """
+        meta = self.meta
+        head = (f"n={self.n} d={self.d} m={self.m} teacher={meta.get('teacher')} inputs={meta.get('inputs')} "
+                f"noise={meta.get('noise')} seed={self.seed}")
+        if not self.has_teacher:
+            return head
+        nu = self.teacher_measure()
+        return (head + f"\nteacher weights c = {np.array2string(nu.c, precision=4)}; "
+                f"min pairwise angle {self.teacher_min_angle_deg():.2f} deg; TV = {nu.tv:.4g}")
+
 
 def make_teacher(kind: str, m: int, d: int, rng, *, min_angle: float = np.pi / 3,
                  dup_angle: float = 0.05, basis: str = "random") -> tuple[np.ndarray, np.ndarray]:

@@ -87,6 +87,11 @@ class Measure:
         object.__setattr__(self, "theta", theta)
         object.__setattr__(self, "c", c)
 
+    def __repr__(self) -> str:
+        """One line: ``Measure(5 atoms, d=5, TV=5.0)`` (``theta`` and ``c`` are attributes)."""
+        k = len(self)
+        return f"Measure({k} atom{'' if k == 1 else 's'}, d={self.d}, TV={float(f'{self.tv:.6g}')!r})"
+
     # ------------------------------------------------------------------ basics
     @property
     def d(self) -> int:

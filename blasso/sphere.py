@@ -91,6 +91,11 @@ class Grid:
     def d(self) -> int:
         return int(self.theta.shape[1])
 
+    def __repr__(self) -> str:
+        """One line: ``Grid('fibonacci', G=4000, d=3)`` (the directions are ``theta``)."""
+        extra = f", oracle +{self.n_oracle}" if self.oracle else ""
+        return f"Grid({self.kind!r}, G={self.size}, d={self.d}{extra})"
+
     def describe(self) -> str:
         s = f"{self.kind} grid, G={self.size}, d={self.d}"
         if self.oracle:
