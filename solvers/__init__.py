@@ -53,8 +53,22 @@ def choose_solver(solver: str, grid_size: int, n: int | None = None) -> str:
     return DEFAULT_SOLVER
 
 
-def solve_lasso(X, y, lam, grid, *, solver: str = DEFAULT_SOLVER, **kw) -> LassoResult:
-    """Solve the grid LASSO with the named solver (``ECOS``, ``CLARABEL``, ``SCS``, ``FAST``, ``AUTO``)."""
+def solve_lasso(X, y, lam, grid, *, solver: str = "AUTO", **kw) -> LassoResult:
+    """Solve the grid LASSO with the named solver (``AUTO``, ``FAST``, ``ECOS``, ``CLARABEL``, ``SCS``).
+
+    ``AUTO`` (the default, as on the command line) is :func:`choose_solver`'s
+    policy: the fast path above :data:`AUTO_FAST_THRESHOLD` atoms or when
+    CVXPY is estimated to take over :data:`AUTO_CVXPY_MAX_S` seconds, ECOS
+    otherwise.  ``**kw`` goes to the solver (``allow_inaccurate``, ``tol``, ...).
+
+    Examples
+    --------
+    >>> import blasso
+    >>> inst = blasso.make_instance(teacher="paper", n=30, d=2, m=2, seed=0)
+    >>> res = solve_lasso(inst.X, inst.y, 1e-3, blasso.make_grid("equiangular", 360, 2))
+    >>> res.solver, res.status
+    ('ECOS', 'optimal')
+    """
     name = choose_solver(solver, getattr(grid, "size", 0), n=np.shape(X)[0])
     if name == "FAST":
         from .lasso_fast import solve_grid_lasso_fast
@@ -62,7 +76,7 @@ def solve_lasso(X, y, lam, grid, *, solver: str = DEFAULT_SOLVER, **kw) -> Lasso
     return solve_grid_lasso(X, y, lam, grid, solver=name, **kw)
 
 
-def lasso_memory(n: int, G: int, solver: str = DEFAULT_SOLVER) -> int:
+def lasso_memory(n: int, G: int, solver: str = "AUTO") -> int:
     """Estimated peak bytes of a grid LASSO solve beyond the grid (``AUTO`` resolved as :func:`solve_lasso` does).
 
     Lets a caller check a whole request with :func:`blasso.memory.check_memory`

@@ -277,7 +277,8 @@ class GDResult:
     wall_s : float
     info : dict
         ``sign_flips``: units whose output weight changed sign (0 for Algorithm 1
-        with a small enough alpha; see :func:`choose_alpha`).
+        with a small enough alpha; see :func:`choose_alpha`); ``alpha_probe``:
+        the :func:`choose_alpha` report when ``alpha="auto"``, else None.
     """
 
     a: np.ndarray
@@ -308,6 +309,12 @@ class GDResult:
     def iters_per_s(self) -> float:
         return self.n_iter / self.wall_s if self.wall_s > 0 else float("nan")
 
+    def __repr__(self) -> str:
+        """One line: penalty, width, alpha, iterations and stop reason, final J (not the arrays)."""
+        p = self.params
+        return (f"GDResult({p.get('penalty')}, M={self.a.shape[0]}, alpha={p.get('alpha'):g}, {self.n_iter} iterations "
+                f"({self.stop_reason}), J={self.J:.6g})")
+
 
 def trace_schedule(max_iter: int, n_points: int = 200) -> np.ndarray:
     """Log-spaced iteration numbers in ``[0, max_iter]`` (0, 1, ..., and ``max_iter`` included)."""
@@ -334,7 +341,7 @@ def gd_seconds(n: int, d: int, M: int, iters: int) -> float:
 
 
 def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step: str = "norm",
-           alpha: float = 0.5, max_iter: int = 100000, ftol: float = 0.0, gtol: float = 0.0,
+           alpha: float | str = "auto", max_iter: int = 100000, ftol: float = 0.0, gtol: float = 0.0,
            target: float | None = None, check_every: int = 1000, rng=0, init=None,
            n_trace: int = 200, record_units: bool = False, active_rtol: float = 1e-3,
            X_test=None, y_test=None, callback: Callable[[dict], bool | None] | None = None,
@@ -352,8 +359,12 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
         Eq. (4) or eq. (13).
     step : {"norm", "constant"}
         Algorithm 1's per-unit step (eq. 11) or plain constant-step GD.
-    alpha : float > 0
-        Step constant (eq. 11's alpha, or the plain step).
+    alpha : float > 0 or "auto"
+        Step constant (eq. 11's alpha, or the plain step).  ``"auto"`` (the
+        default, as ``blasso gd --alpha auto``) picks it with
+        :func:`choose_alpha` from the same initialisation (Algorithm 1 only:
+        give a number for ``step="constant"``); the probe is
+        ``info["alpha_probe"]`` and the value used ``params["alpha"]``.
     max_iter : int
         Iteration cap.
     ftol : float
@@ -393,6 +404,16 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
     Returns
     -------
     GDResult
+
+    Examples
+    --------
+    >>> import blasso
+    >>> inst = blasso.make_instance(teacher="paper", n=30, d=2, m=2, seed=0)
+    >>> res = blasso.run_gd(inst.X, inst.y, 1e-2, M=10, max_iter=2000, rng=0)
+    >>> res
+    GDResult(l1, M=10, alpha=1, 2000 iterations (max_iter), J=0.0194987)
+    >>> res.info["alpha_probe"]["probe"][2.0] is None     # alpha="auto": 8, 4 and 2 were unstable in the probe
+    True
     """
     X = check_X(X)
     n, d = X.shape
@@ -400,7 +421,8 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
     lam = check_lam(lam, allow_zero=True)
     penalty = check_choice(penalty, PENALTIES, name="penalty")
     step = check_choice(step, STEPS, name="step")
-    alpha = _check_pos(alpha, "alpha")
+    auto = _is_auto(alpha, step)
+    alpha = 1.0 if auto else _check_pos(alpha, "alpha")
     max_iter = check_positive_int(max_iter, name="max_iter", minimum=0)
     check_every = check_positive_int(check_every, name="check_every")
     progress = as_progress(progress)
@@ -421,6 +443,12 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
         _, _, _, _, a, W = _check_problem(X, y, lam, penalty, a0, W0)
         a, W = a.copy(), W.copy()
     M = a.shape[0]
+    alpha_probe = None
+    if auto:
+        alpha_probe = choose_alpha(X, y, lam, init=(a, W), penalty=penalty)
+        alpha = alpha_probe["alpha"]
+        progress(f"alpha auto: probe J after {alpha_probe['probe_iter']} iterations {alpha_probe['probe']} -> "
+                 f"alpha = {alpha:g}")
     sign0 = np.sign(a)
     announce_estimate(progress, f"gradient descent, {max_iter} iterations (n={n}, d={d}, M={M})",
                       gd_seconds(n, d, M, max_iter), "cost model blasso.solvers.gd.gd_seconds: "
@@ -519,7 +547,19 @@ def run_gd(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", step:
         raise BlassoInputError(f"GD diverged (non-finite parameters); lower alpha={alpha:g}")
     return GDResult(a=a, W=W, F=fit + _penalty_value(a, nw, lam, penalty), J=fit + lam * float(np.abs(a) @ nw),
                     n_iter=k, stop_reason=stop, trace=out_trace, trajectory=out_traj, params=params,
-                    wall_s=wall, info={"sign_flips": int(np.count_nonzero(np.sign(a) * sign0 < 0))})
+                    wall_s=wall, info={"sign_flips": int(np.count_nonzero(np.sign(a) * sign0 < 0)),
+                                       "alpha_probe": alpha_probe})
+
+
+def _is_auto(alpha, step: str) -> bool:
+    """Whether ``alpha`` asks for :func:`choose_alpha` (``"auto"``); any other string is one clear error."""
+    if not isinstance(alpha, str):
+        return False
+    if alpha.strip().lower() != "auto":
+        raise BlassoInputError(f"alpha must be a positive number or 'auto'; got {alpha!r}")
+    if step != "norm":
+        raise BlassoInputError("alpha='auto' is for Algorithm 1 (step='norm'); give a number for plain GD")
+    return True
 
 
 def choose_alpha(X, y, lam: float, M: int | None = None, *, penalty: str = "l1", rng=0, init=None,

@@ -134,6 +134,11 @@ class LassoResult:
         s = self.support
         return Measure(self.grid.theta[s], self.c[s])
 
+    def __repr__(self) -> str:
+        """One line: solver, status, objective, atoms, grid (not the arrays)."""
+        return (f"LassoResult({self.solver} {self.status}, J={self.objective:.10g}, {self.support.size} atoms, "
+                f"G={self.grid.size}, lam={self.lam:g})")
+
 
 def cvxpy_memory(n: int, G: int) -> int:
     """Estimated peak bytes of a CVXPY grid LASSO with ``n`` samples and ``G`` atoms."""
