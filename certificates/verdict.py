@@ -77,6 +77,7 @@ __all__ = [
     "conditions_bytes",
     "margin_curve",
     "eta_extended",
+    "near_field_reading",
     "CertifyReport",
     "certify_instance",
     "DEFAULT_RADII",
@@ -368,8 +369,50 @@ def check_conditions(X, target: Measure, *, tol: float = CONDITIONS_TOL, res_tol
             "steps_s": {**steps, "curve_s": time.perf_counter() - t_curve}}
     verdict, reason, margin, viol = _decide(X, pre, ex, sup, recheck, opp, tol, tol_abs)
     vth, veta, vext = viol
+    if verdict == "fails" and vth is not None:
+        reading = near_field_reading(X.shape[0], pre.theta, vth, abs(veta), curve)
+        if reading is not None:
+            info["near_field"] = reading
+            reason = f"{reading['text']}: {reason}"
     return ConditionsResult(verdict, reason, pre, sup, opp, margin, vth, veta, vext, curve,
                             time.perf_counter() - t0, info)
+
+
+def near_field_reading(n: int, atoms: np.ndarray, theta: np.ndarray, eta_abs: float, curve: list) -> dict | None:
+    """``fails`` read against the rigorous margin curve: a near-field violation with the far field certified.
+
+    The violation at ``theta`` lies at angle ``r`` from the nearest atom; the
+    far field is certified from radius ``R`` on when the curve's rigorous
+    lower ends ``margin_lo`` are positive at ``R`` and at every larger radius,
+    with ``R > r``.  Next to an atom the cells are ``O(1/n)`` wide and the
+    violations ``O(1/n^2)`` (the near-field law, ``docs/near_field.rst``), so
+    the reading gives ``r`` in units of ``1/n``.  ``None`` when the curve
+    certifies no far field beyond the violation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve = [{"r": 0.01, "margin_lo": -1e-9}, {"r": 0.1, "margin_lo": 2e-3}, {"r": 0.5, "margin_lo": 0.1}]
+    >>> near_field_reading(1000, np.array([[1.0, 0.0]]), np.array([np.cos(0.002), np.sin(0.002)]), 1 + 1e-7,
+    ...                    curve)["text"]
+    'near-field violation at r = 0.115 deg (2/n) from atom 0, |eta_V| = 1 + 1.0e-07 (0.1/n^2); far field certified (margin >= 2.0e-03 beyond 5.73 deg)'
+    """
+    ang = np.arccos(np.clip(atoms @ (np.asarray(theta) / np.linalg.norm(theta)), -1.0, 1.0))
+    j, r = int(np.argmin(ang)), float(np.min(ang))
+    rows = sorted((c for c in curve if np.isfinite(c.get("margin_lo", np.nan))), key=lambda c: c["r"])
+    far = None
+    for k in range(len(rows) - 1, -1, -1):          # the smallest radius from which every margin_lo > 0
+        if rows[k]["margin_lo"] > 0:
+            far = rows[k]
+        else:
+            break
+    if far is None or not far["r"] > r:
+        return None
+    text = (f"near-field violation at r = {np.degrees(r):.3g} deg ({r * n:.3g}/n) from atom {j}, |eta_V| = 1 + "
+            f"{eta_abs - 1.0:.1e} ({(eta_abs - 1.0) * n * n:.3g}/n^2); far field certified (margin >= "
+            f"{far['margin_lo']:.1e} beyond {np.degrees(far['r']):.3g} deg)")
+    return {"text": text, "atom": j, "angle_rad": r, "angle_n": r * n, "excess": float(eta_abs - 1.0),
+            "far_radius_rad": float(far["r"]), "far_margin_lo": float(far["margin_lo"])}
 
 
 def _unproven_consistency(X, pre, ex, t0, no) -> ConditionsResult:

@@ -27,7 +27,10 @@ What each verdict rests on:
   4.5 at ``lam -> 0`` is (10)'s strict inequality off the support).
 * 4.1 for the teacher: the teacher is the stable ``lam -> 0`` limit of the
   BLASSO (m spikes) iff ``eta_V`` is non-degenerate (Duval & Peyre 2015),
-  i.e. it follows conditions (10).
+  i.e. it follows conditions (10).  When they fail next to an atom with the
+  far field certified by the rigorous margin curve
+  (:func:`blasso.certificates.verdict.near_field_reading`), the reason says
+  so: a near-field violation at ``r = O(1/n)`` (``docs/near_field.rst``).
 * At the computed optimum the atoms are only approximate.  With the certified
   bracket ``[J_lo, J_up]`` of ``J*``, strong convexity of the data fit gives
   ``||Phi nu - Phi nu*||^2 / (2n) <= J(nu) - J* <= J_up - J_lo``, hence
@@ -269,12 +272,20 @@ def _teacher_certificate(inst: Instance, time_budget: float, rng, progress) -> t
                                  {"verdict": cond.verdict, "margin_curve": curve})
     st = out["conditions-10"].status
     out["4.5"] = Check("4.5", st, cond.margin, "sup |eta_V| < 1 off the support",
-                       f"lam -> 0: the non-degeneracy of eta_V (conditions (10)): {cond.verdict}", "teacher",
+                       f"lam -> 0: the non-degeneracy of eta_V (conditions (10)): {cond.verdict}"
+                       + (f" ({cond.info['near_field']['text']})" if cond.info.get("near_field") else ""), "teacher",
                        {"margin_curve": curve})
     why = {"holds": "eta_V non-degenerate: for small lam the BLASSO optimum is m spikes near the teacher"
                     " (Duval & Peyre 2015)",
            "fails": "eta_V exceeds 1: for small lam the BLASSO optimum is not m spikes near the teacher"
                     " (support stability needs a non-degenerate eta_V, Duval & Peyre 2015)"}
+    near = cond.info.get("near_field")
+    if st == "fails" and near is not None:  # the rigorous margin curve certifies the far field
+        why["fails"] = (f"{near['text']}: for small lam the optimum splits atom {near['atom']} into a cluster within "
+                        f"about {np.degrees(near['angle_rad']):.2g} deg (support stability fails; the cluster masses"
+                        " can still tend to the teacher's, see blasso theory lam and docs/near_field)")
+        for k in ("conditions-10", "4.5"):
+            out[k].extra["near_field"] = near
     out["4.1"] = Check("4.1", st, len(nu), "m spikes, non-degenerate eta_V",
                        why.get(st, f"conditions (10) {cond.verdict}: {cond.reason}"), "teacher")
     return out, cond
