@@ -4,10 +4,17 @@
   has m atoms near the teacher's and the squared errors
   ``sum_j |r°_j - r*_j|^2`` and ``sum_j dist^2(theta*_j, theta°_j)`` are
   ``O(m lam^2)``.  :func:`theory_lam` computes the certified convex optimum
-  (:func:`blasso.solvers.refine.convex_reference` with the rigorous sup oracle
-  :func:`blasso.studies.compare.sphere_sup_oracle`) on a decreasing sequence
-  of ``lam``, matches its atoms to the teacher's (Hungarian matching,
-  :func:`blasso.studies.compare.match_atoms`) and fits log-log slopes.
+  at every ``lam`` of a decreasing sequence
+  (:func:`blasso.solvers.colgen.lam_path`: column generation over activation
+  cells priced by the rigorous sup, each bracket reported) and at ``lam = 0``
+  (:func:`blasso.solvers.basis_pursuit.solve_basis_pursuit`), matches its
+  atoms to the teacher's (Hungarian matching,
+  :func:`blasso.studies.compare.match_atoms`), fits log-log slopes, and reads
+  the unmerged support against the teacher (:func:`cluster_structure`): three
+  verdicts separate *support stability* (Theorem 3.5 as stated: exactly m
+  atoms), *identifiability* (the teacher solves basis pursuit) and *cluster
+  recovery* (the mass near each teacher atom tends to its weight), see
+  :func:`support_verdicts` and the docs page ``near_field``.
 * **Theorem 4.8**: Algorithm 1 converges in two phases, the second linear,
   ``J_k - J* <= C (1 - kappa_0)^(k - k0)``.  :func:`theory_gd_rate` runs
   Algorithm 1, takes ``J*`` from the certified bracket, finds the phase
@@ -28,8 +35,8 @@ from ..measure import Measure
 from ..progress import as_progress
 from ..validation import BlassoInputError, check_lam, check_positive_int
 
-__all__ = ["SlopeFit", "fit_loglog", "LamStudy", "theory_lam", "GDRateStudy", "theory_gd_rate",
-           "LAM_VERDICTS", "GD_VERDICTS"]
+__all__ = ["SlopeFit", "fit_loglog", "LamStudy", "theory_lam", "cluster_structure", "support_verdicts",
+           "GDRateStudy", "theory_gd_rate", "LAM_VERDICTS", "GD_VERDICTS"]
 
 LAM_VERDICTS = ("holds", "fails", "inconclusive")
 GD_VERDICTS = ("linear", "stalled", "inconclusive")
@@ -119,21 +126,33 @@ class LamStudy:
     Attributes
     ----------
     rows : list of dict
-        One per ``lam``: ``lam, J, J_lower, n_atoms, n_matched, err_r2`` (sum of
-        squared weight errors), ``err_theta2`` (sum of squared geodesic
-        distances), ``spurious_mass``, ``tv``.
+        One per ``lam``: ``lam, J`` (``J_upper``), ``J_lower``, ``rel_width``
+        (the certified bracket of :func:`blasso.solvers.colgen.lam_path`),
+        ``n_atoms, n_matched, err_r2`` (sum of squared weight errors),
+        ``err_theta2`` (sum of squared geodesic distances), ``spurious_mass``,
+        ``tv`` (after merging atoms closer than ``merge_angle``: bound (9)'s
+        reading), and the raw support's structure (no merging):
+        ``support_atoms``, ``clusters`` (per teacher atom, :func:`cluster_structure`),
+        ``outside_mass``, ``split``, ``flat_distance`` to the teacher, ``uniqueness``.
     slopes : dict
         ``err_r2``, ``err_theta2``, ``spurious_mass``: :class:`SlopeFit` dicts
         against ``lam`` over the rows where the support is exactly matched (all
-        rows for the spurious mass).
+        rows for the spurious mass); ``outside_mass``, ``extra_mass`` (cluster
+        mass beyond each cluster's largest atom) and ``flat_distance`` against ``lam``.
     verdict : str
-        ``holds``, ``fails`` or ``inconclusive`` (see :func:`theory_lam`).
+        Bound (9): ``holds``, ``fails`` or ``inconclusive`` (see :func:`theory_lam`).
     reason : str
     m : int
         Teacher width.
     tolerances : dict
     conditions : dict or None
         Verdict of conditions (10) for the teacher, when checked.
+    basis_pursuit : dict or None
+        The exact ``lam = 0`` problem (:func:`blasso.solvers.basis_pursuit.solve_basis_pursuit`):
+        ``tv, lower, rel_gap, residual, teacher_tv`` and its clusters.
+    verdicts : dict
+        ``support_stability``, ``identifiability``, ``cluster_recovery``: each ``{status, reason}``
+        (see :func:`support_verdicts`).
     """
 
     rows: list
@@ -144,22 +163,15 @@ class LamStudy:
     tolerances: dict
     conditions: dict | None = None
     lam_max: float | None = None
+    basis_pursuit: dict | None = None
+    verdicts: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         kinds = sorted({r.get("ground_truth", "exchange") for r in self.rows})
         return {"ground_truth": kinds[0] if len(kinds) == 1 else "mixed",
                 "rows": self.rows, "slopes": self.slopes, "verdict": self.verdict, "reason": self.reason,
-                "m": self.m, "tolerances": self.tolerances, "conditions": self.conditions, "lam_max": self.lam_max}
-
-
-def _certified_optimum(X, y, lam, grid, rounds, sup_budget, seed, say):
-    """The ground truth (:func:`blasso.studies.ground_truth.ground_truth`): exact when affordable, else exchange."""
-    from .compare import sphere_sup_oracle
-    from .ground_truth import ground_truth
-
-    oracle = sphere_sup_oracle(X, time_budget=sup_budget, rng=seed)
-    return ground_truth(X, y, lam, grid, mode="auto", rounds=rounds, solver="FAST", sup_oracle=oracle,
-                        sup_budget=max(sup_budget, 30.0), check_unique=False, progress=say)
+                "m": self.m, "tolerances": self.tolerances, "conditions": self.conditions, "lam_max": self.lam_max,
+                "basis_pursuit": self.basis_pursuit, "verdicts": self.verdicts}
 
 
 def _errors(nu: Measure, teacher: Measure, match_angle: float, prune_rtol: float, merge_angle: float) -> dict:
@@ -180,12 +192,124 @@ def _errors(nu: Measure, teacher: Measure, match_angle: float, prune_rtol: float
             "spurious_mass": spur, "tv": float(np.abs(nu.c).sum()), "measure": nu}
 
 
+def cluster_structure(nu: Measure, teacher: Measure, radius: float) -> dict:
+    """The support of ``nu`` read against the teacher: one cluster per teacher atom, and the mass elsewhere.
+
+    Each atom of ``nu`` within ``radius`` (radians) of its nearest teacher atom
+    joins that atom's cluster.  Per teacher atom ``j``: ``count``, ``mass``
+    (summed weights), ``c`` (the teacher's weight), ``mass_error = mass - c``,
+    ``radius`` (largest angle of the cluster's atoms to ``theta_j``),
+    ``main_angle`` and ``main_mass`` (its largest atom), ``extra_mass`` (the
+    ``|c|`` of the others).  Overall: ``outside_mass`` and ``outside_count``
+    (atoms farther than ``radius`` from every teacher atom), ``split`` (a
+    cluster with two atoms or more) and ``exactly_m`` (one atom per cluster,
+    none outside).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> T = Measure(np.eye(2), np.ones(2))
+    >>> nu = Measure(np.array([[1.0, 0.0], [np.cos(1e-3), np.sin(1e-3)], [0.0, 1.0]]), np.array([0.9, 0.1, 1.0]))
+    >>> cs = cluster_structure(nu, T, 0.01)
+    >>> cs["split"], cs["clusters"][0]["count"], round(cs["clusters"][0]["extra_mass"], 12)
+    (True, 2, 0.1)
+    """
+    from ..sphere import geodesic_distance
+
+    m = len(teacher)
+    D = geodesic_distance(nu.theta, teacher.theta) if len(nu) else np.zeros((0, m))
+    near = np.argmin(D, axis=1) if len(nu) else np.zeros(0, dtype=int)
+    ang = D[np.arange(len(nu)), near] if len(nu) else np.zeros(0)
+    inside = ang <= radius
+    clusters = []
+    for j in range(m):
+        sel = np.flatnonzero(inside & (near == j))
+        c = nu.c[sel]
+        top = sel[np.argmax(np.abs(c))] if sel.size else None
+        clusters.append({"count": int(sel.size), "mass": float(c.sum()), "c": float(teacher.c[j]),
+                         "mass_error": float(c.sum() - teacher.c[j]),
+                         "radius": float(ang[sel].max()) if sel.size else None,
+                         "main_angle": None if top is None else float(ang[top]),
+                         "main_mass": None if top is None else float(nu.c[top]),
+                         "extra_mass": float(np.abs(c).sum() - (abs(nu.c[top]) if top is not None else 0.0))})
+    out_mass = float(np.abs(nu.c[~inside]).sum()) if len(nu) else 0.0
+    return {"radius_used": float(radius), "clusters": clusters, "outside_mass": out_mass,
+            "outside_count": int((~inside).sum()), "split": any(cl["count"] > 1 for cl in clusters),
+            "exactly_m": all(cl["count"] == 1 for cl in clusters) and not (~inside).any()}
+
+
+def _lam_list(X, y, lams, lam_min, factor, max_points, grid_size, d):
+    from ..features import lam_max as _lam_max
+    from ..sphere import make_grid
+
+    if lams is None:
+        lmax = float(_lam_max(X, y, make_grid("auto", grid_size, d).theta))
+        if not lmax > 0:
+            raise BlassoInputError("lam_max = 0: y is orthogonal to every feature")
+        out, lam = [], lmax / 10
+        while lam >= lam_min * (1 - 1e-12) and len(out) < max_points:
+            out.append(lam)
+            lam *= factor
+        return out, lmax
+    out = sorted((check_lam(v) for v in np.atleast_1d(np.asarray(lams, dtype=float))), reverse=True)
+    if not out:
+        raise BlassoInputError("lams is empty")
+    return out, None
+
+
+def _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, radius, say) -> tuple[list, list]:
+    """One row per ``lam`` from the warm-started certified path (and the path's results)."""
+    from blasso.solvers.colgen import lam_path
+
+    from .compare import flat_distance
+
+    path = lam_path(inst.X, inst.y, lam_list, config=cfg, progress=say)
+    rows, prev = [], None
+    for lam, res in zip(lam_list, path):
+        e = _errors(res.measure, T, match_angle, prune_rtol, merge_angle)
+        nu = e.pop("measure")
+        cs = cluster_structure(res.measure, T, radius)
+        row = {"lam": float(lam), "J": float(res.J_upper), "J_lower": float(res.J_lower),
+               "rel_width": float(res.rel_width), "ground_truth": "colgen", **e,
+               "support_atoms": len(res.measure), "clusters": cs["clusters"], "outside_mass": cs["outside_mass"],
+               "outside_count": cs["outside_count"], "split": cs["split"], "exactly_m": cs["exactly_m"],
+               "extra_mass": float(sum(c["extra_mass"] for c in cs["clusters"])),
+               "flat_distance": float(flat_distance(res.measure, T)),
+               "uniqueness": None if res.uniqueness is None else res.uniqueness.get("reason"),
+               "wall_s": float(res.timings.get("total_s", 0.0)),
+               "change": None if prev is None else flat_distance(nu, prev) / max(T.tv, 1e-300)}
+        rows.append(row)
+        prev = nu
+    return rows, path
+
+
+def _basis_pursuit_row(inst, path, lam_list, T, radius, cfg, say) -> dict:
+    """The exact ``lam = 0`` problem, warm-started from the path's last working set and duals."""
+    from blasso.solvers.basis_pursuit import BPConfig, solve_basis_pursuit
+
+    duals = [(f"BLASSO dual p_lam at lam = {lam:g}", r.info["p"], r.sup) for lam, r in zip(lam_list, path)]
+    bp = solve_basis_pursuit(inst.X, inst.y, cells=path[-1].info["working_cells"], duals=duals, progress=say,
+                             config=BPConfig(warm_lams=(), sup_budget=cfg.sup_budget, time_budget=cfg.time_budget,
+                                             seed=cfg.seed))
+    cs = cluster_structure(bp.measure, T, radius)
+    out = {k: v for k, v in bp.to_dict().items() if k not in ("rounds", "measure")}
+    out.update({"teacher_tv": T.tv, "clusters": cs["clusters"], "outside_mass": cs["outside_mass"],
+                "split": cs["split"], "exactly_m": cs["exactly_m"], "atoms": bp.measure.to_dict()})
+    return out
+
+
 def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: float = 10 ** -0.5,
                max_points: int = 12, stop_rtol: float = 1e-6, grid_size: int = 2000, rounds: int = 6,
-               sup_budget: float = 10.0, match_angle: float = 0.1, merge_angle: float = 0.02,
-               prune_rtol: float = 1e-6, slope_tol: float = 0.3, min_r2: float = 0.95,
-               check_conditions: bool = False, seed: int = 0, progress=None) -> LamStudy:
-    """Theorem 3.5: the certified BLASSO optimum against the teacher as ``lam`` decreases.
+               sup_budget: float = 10.0, time_budget: float = 300.0, match_angle: float = 0.1,
+               merge_angle: float = 0.02, prune_rtol: float = 1e-6, slope_tol: float = 0.3, min_r2: float = 0.95,
+               check_conditions: bool = False, cluster_radius: float | None = None, basis_pursuit: bool = True,
+               check_unique: bool = True, seed: int = 0, progress=None) -> LamStudy:
+    """Theorem 3.5: the certified BLASSO optimum against the teacher as ``lam`` decreases, and at ``lam = 0``.
+
+    Every ``lam`` is solved by :func:`blasso.solvers.colgen.lam_path` (column
+    generation over activation cells priced by the rigorous sup, warm-started
+    along the path; each bracket ``[J_lower, J_upper]`` is reported), and
+    ``lam = 0`` by :func:`blasso.solvers.basis_pursuit.solve_basis_pursuit`.
 
     Parameters
     ----------
@@ -194,16 +318,20 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
     lams : sequence of float, optional
         The ``lam`` values (sorted decreasing).  Default: from ``lam_max / 10``
         (``lam_max`` of the grid, :func:`blasso.features.lam_max`) times
-        ``factor`` per step, down to ``lam_min`` or ``max_points`` values, or
-        until the recovered measure stops changing: the flat distance between
-        consecutive optima below ``stop_rtol`` times the teacher's TV.
-    grid_size, rounds, sup_budget : the certified convex optimum
-        (:func:`blasso.solvers.refine.convex_reference`, ``sup_budget`` seconds of
-        branch and bound per exchange round in d >= 4).
+        ``factor`` per step, down to ``lam_min`` or ``max_points`` values.
+    stop_rtol : float
+        Kept for compatibility: the ``change`` column (flat distance between
+        consecutive optima over the teacher's TV) is reported, the path is not cut.
+    grid_size : int
+        Grid of ``lam_max`` only.
+    rounds : int
+        Unused (the exchange rounds were replaced by column generation).
+    sup_budget, time_budget : float
+        Seconds of each rigorous sup, and of each solve.
     match_angle : float
         Radians: an atom of ``nu*`` farther than this from every teacher atom
         is spurious; matched pairs must be closer.
-    merge_angle, prune_rtol : cleaning of ``nu*`` before matching.
+    merge_angle, prune_rtol : cleaning of ``nu*`` before matching (bound (9) only).
     slope_tol, min_r2 : float
         Verdict ``holds``: at the smallest ``lam`` the support is exactly m
         atoms, all matched, no spurious mass, and both squared errors fit a
@@ -211,23 +339,36 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         ``fails``: the support at the smallest ``lam`` is not m matched atoms,
         or the spurious mass persists (positive at the two smallest ``lam``,
         with a slope <= 1.3 when it fits a power law: it does not vanish faster
-        than ``lam``).  ``inconclusive`` otherwise.
+        than ``lam``).  ``inconclusive`` otherwise.  This reads the optimum after
+        merging atoms closer than ``merge_angle``; the unmerged support is read
+        by the three rows of :func:`support_verdicts`.
     check_conditions : bool
         Always decide conditions (10) for the teacher
         (:func:`blasso.certificates.verdict.check_conditions`) and cite it in the
         reason; when the prediction does not hold they are decided anyway, to
         explain the failure (Theorem 3.5 rests on them).
+    cluster_radius : float, optional
+        Radians of the clusters (default ``match_angle``).
+    basis_pursuit : bool
+        Solve ``lam = 0`` exactly (identifiability).
+    check_unique : bool
+        Run the uniqueness test of each solve (one more rigorous sup per ``lam``).
     seed : int
     progress : callable, optional
-        A :mod:`blasso.progress` hook (``"theory lam"`` bar over the ``lam`` values).
+        A :mod:`blasso.progress` hook.
 
     Returns
     -------
     LamStudy
+
+    Examples
+    --------
+    >>> from blasso import make_instance
+    >>> st = theory_lam(make_instance(teacher="paper", n=60, d=2, m=1, seed=0), lams=[1e-3, 1e-4])
+    >>> [r["support_atoms"] for r in st.rows], st.verdicts["identifiability"]["status"]
+    ([1, 1], 'holds')
     """
-    from ..features import lam_max as _lam_max
-    from ..sphere import make_grid
-    from .compare import flat_distance
+    from blasso.solvers.colgen import ColgenConfig
 
     if not isinstance(inst, Instance):
         raise BlassoInputError(f"inst must be an Instance; got {type(inst).__name__}")
@@ -240,52 +381,27 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
     say = as_progress(progress)
     X, y = inst.X, inst.y
     T = inst.teacher_measure()
-    grid = make_grid("auto", grid_size, inst.d)
-    lmax = None
-    if lams is None:
-        lmax = float(_lam_max(X, y, grid.theta))
-        if not lmax > 0:
-            raise BlassoInputError("lam_max = 0: y is orthogonal to every feature")
-        lam_list = []
-        lam = lmax / 10
-        while lam >= lam_min * (1 - 1e-12) and len(lam_list) < max_points:
-            lam_list.append(lam)
-            lam *= factor
-        auto = True
-    else:
-        lam_list = sorted((check_lam(v) for v in np.atleast_1d(np.asarray(lams, dtype=float))), reverse=True)
-        if not lam_list:
-            raise BlassoInputError("lams is empty")
-        auto = False
-    rows, prev = [], None
-    for i, lam in enumerate(lam_list):
-        say(f"theory lam: certified optimum at lam = {lam:.3e}")
-        cr = _certified_optimum(X, y, lam, grid, rounds, sup_budget, seed, say)
-        e = _errors(cr.measure, T, match_angle, prune_rtol, merge_angle)
-        nu = e.pop("measure")
-        row = {"lam": float(lam), "J": float(cr.J), "J_lower": None if cr.J_lower is None else float(cr.J_lower),
-               "ground_truth": cr.ground_truth, **e}
-        change = None if prev is None else flat_distance(nu, prev) / max(T.tv, 1e-300)
-        row["change"] = change
-        rows.append(row)
-        say("theory lam", i + 1, len(lam_list))
-        prev = nu
-        if auto and change is not None and change <= stop_rtol:
-            break
+    radius = float(match_angle if cluster_radius is None else cluster_radius)
+    lam_list, lmax = _lam_list(X, y, lams, lam_min, factor, max_points, grid_size, inst.d)
+    cfg = ColgenConfig(sup_budget=sup_budget, time_budget=time_budget, check_unique=check_unique, seed=seed)
+    say(f"theory lam: certified path over {len(lam_list)} values of lam ({lam_list[0]:.3e} .. {lam_list[-1]:.3e})")
+    rows, path = _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, radius, say)
+    bp = _basis_pursuit_row(inst, path, lam_list, T, radius, cfg, say) if basis_pursuit else None
     exact = [r for r in rows if r["n_atoms"] == T.__len__() and r["n_matched"] == len(T) and r["spurious_mass"] == 0]
     lx = [r["lam"] for r in exact]
     slopes = {k: fit_loglog(lx, [r[k] for r in exact], min_r2=min_r2).to_dict() for k in ("err_r2", "err_theta2")}
-    slopes["spurious_mass"] = fit_loglog([r["lam"] for r in rows], [r["spurious_mass"] for r in rows],
-                                         min_r2=min_r2).to_dict()
+    for k in ("spurious_mass", "outside_mass", "extra_mass", "flat_distance"):
+        slopes[k] = fit_loglog([r["lam"] for r in rows], [r[k] for r in rows], min_r2=min_r2).to_dict()
     cond = _conditions(X, T, sup_budget, seed, say) if check_conditions else None
     verdict, reason = _lam_verdict(rows, slopes, len(T), slope_tol, min_r2, cond)
     if verdict != "holds" and cond is None:  # explain a failed prediction by the assumption behind it
         cond = _conditions(X, T, sup_budget, seed, say)
         verdict, reason = _lam_verdict(rows, slopes, len(T), slope_tol, min_r2, cond)
     tol = {"slope_target": 2.0, "slope_tol": slope_tol, "min_r2": min_r2, "match_angle": match_angle,
-           "merge_angle": merge_angle, "prune_rtol": prune_rtol, "stop_rtol": stop_rtol}
+           "merge_angle": merge_angle, "prune_rtol": prune_rtol, "stop_rtol": stop_rtol, "cluster_radius": radius}
     return LamStudy(rows=rows, slopes=slopes, verdict=verdict, reason=reason, m=len(T), tolerances=tol,
-                    conditions=cond, lam_max=lmax)
+                    conditions=cond, lam_max=lmax, basis_pursuit=bp,
+                    verdicts=support_verdicts(rows, bp, T, n=inst.n, cond=cond))
 
 
 def _conditions(X, T, budget, seed, say) -> dict:
@@ -294,6 +410,117 @@ def _conditions(X, T, budget, seed, say) -> dict:
 
     res = _cc(X, T, time_budget=budget, rng=seed, progress=say)
     return {"verdict": res.verdict, "margin": float(res.margin), "reason": res.reason}
+
+
+def support_verdicts(rows: list, bp: dict | None, teacher: Measure, *, n: int, cond: dict | None = None,
+                     width_tol: float = 1e-8, id_tol: float = 1e-8, flat_tol: float = 1e-3) -> dict:
+    """Three readings of the ``lam -> 0`` optimum, each ``{status, reason}`` (``holds``/``fails``/``inconclusive``).
+
+    * ``support_stability`` (Theorem 3.5 as stated): at the two smallest
+      ``lam`` the certified optimum has exactly m atoms, one within the cluster
+      radius of each teacher atom.  ``fails`` when both have another support
+      (a teacher atom split into a cluster, or atoms elsewhere); the atom
+      counts are those of the computed optimum, whose bracket must be within
+      ``width_tol`` (relative), not a proof that no other optimum exists.
+    * ``identifiability``: the teacher solves basis pursuit.  ``holds`` when
+      the rigorous lower bound of ``BP*`` is within ``id_tol`` (relative) of
+      ``TV(teacher)`` (the teacher interpolates noiseless labels, so
+      ``BP* <= TV(teacher)``): the teacher is a solution up to that gap.
+      ``fails`` when the computed primal has a smaller TV by more than
+      ``1e-6`` relative with a residual below ``1e-9``.
+    * ``cluster_recovery``: the clusters' masses tend to the ``c_j`` and the
+      flat distance to the teacher to 0 as ``lam -> 0``: at the smallest
+      ``lam`` the flat distance is below ``flat_tol`` of ``TV(teacher)`` and
+      it decreased along the path (fit slope >= 0.5 against ``lam``, or
+      halved over the last decade), and the teacher is identifiable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> T = Measure(np.eye(2), np.ones(2))
+    >>> cl = [{"count": 1, "mass": 1.0, "c": 1.0, "mass_error": 0.0, "radius": 0.0, "extra_mass": 0.0}] * 2
+    >>> rows = [{"lam": l, "rel_width": 1e-12, "exactly_m": True, "split": False, "support_atoms": 2,
+    ...          "clusters": cl, "outside_mass": 0.0, "flat_distance": l} for l in (1e-4, 1e-5, 1e-6)]
+    >>> support_verdicts(rows, None, T, n=100)["support_stability"]["status"]
+    'holds'
+    """
+    cite = "" if cond is None else f"; conditions (10) for the teacher: {cond['verdict']} ({cond.get('reason', '')})"
+    out = {"support_stability": _stability(rows[-2:], teacher, n, width_tol, cite),
+           "identifiability": _identifiability(bp, teacher, id_tol)}
+    out["cluster_recovery"] = _cluster_recovery(rows, teacher, out["identifiability"], flat_tol, width_tol)
+    return out
+
+
+def _split_text(row: dict, n: int) -> str:
+    parts = []
+    for j, c in enumerate(row["clusters"]):
+        if c["count"] != 1:
+            rad = "-" if c["radius"] is None else f"{np.degrees(c['radius']):.3g} deg = {c['radius'] * n:.3g}/n"
+            parts.append(f"teacher atom {j}: {c['count']} atoms within {rad}, extra mass {c['extra_mass']:.2e}")
+    if row.get("outside_count"):
+        parts.append(f"{row['outside_count']} atom(s) outside the clusters, mass {row['outside_mass']:.2e}")
+    return "; ".join(parts)
+
+
+def _stability(last: list, T: Measure, n: int, width_tol: float, cite: str) -> dict:
+    m = len(T)
+    wide = [r["lam"] for r in last if not r["rel_width"] <= width_tol]
+    if wide:
+        return {"status": "inconclusive", "reason": f"certified brackets wider than {width_tol:g} (relative) at "
+                f"lam = {wide}: the atom count is not settled" + cite}
+    lams = " and ".join(f"{r['lam']:.2e}" for r in last)
+    if all(r["exactly_m"] for r in last):
+        return {"status": "holds", "reason": f"at lam = {lams} the certified optimum has exactly m = {m} atoms, one "
+                f"near each teacher atom (brackets <= {width_tol:g} relative)" + cite}
+    if not any(r["exactly_m"] for r in last):
+        return {"status": "fails", "reason": f"at lam = {lams} the certified optimum has "
+                f"{' and '.join(str(r['support_atoms']) for r in last)} atoms, not m = {m}: "
+                f"{_split_text(last[-1], n)} (atom counts of the computed optimum, bracket "
+                f"{last[-1]['rel_width']:.1e} relative; uniqueness: {last[-1].get('uniqueness') or 'not tested'})"
+                + cite}
+    return {"status": "inconclusive", "reason": f"the support changes between lam = {lams}: "
+            f"{[r['support_atoms'] for r in last]} atoms" + cite}
+
+
+def _identifiability(bp: dict | None, T: Measure, id_tol: float) -> dict:
+    if bp is None:
+        return {"status": "inconclusive", "reason": "basis pursuit (lam = 0) not solved"}
+    lo, tv, res = bp["lower"], bp["tv"], bp["residual"]
+    if lo is not None and np.isfinite(lo) and T.tv - lo <= id_tol * T.tv:
+        return {"status": "holds", "reason": f"BP* >= {lo:.12g} (rigorous: {bp['lower_source']}) and the teacher "
+                f"interpolates y with TV {T.tv:.12g}: the teacher is a basis-pursuit solution up to "
+                f"{max(0.0, T.tv - lo) / T.tv:.1e} (relative); the computed primal has {bp['n_atoms']} atoms "
+                f"(residual {res:.1e}); uniqueness not proven"}
+    if tv < T.tv * (1 - 1e-6) and res <= 1e-9:
+        return {"status": "fails", "reason": f"a measure with TV {tv:.12g} < TV(teacher) = {T.tv:.12g} interpolates "
+                f"y (computed primal, residual {res:.1e}; rigorous BP* >= {lo:.12g}): the teacher is not the "
+                "basis-pursuit solution"}
+    return {"status": "inconclusive", "reason": f"BP* in [{lo:.12g}, {tv:.12g}] (primal residual {res:.1e}) against "
+            f"TV(teacher) = {T.tv:.12g}: the gap {bp['rel_gap']:.1e} does not decide"}
+
+
+def _cluster_recovery(rows: list, T: Measure, ident: dict, flat_tol: float, width_tol: float) -> dict:
+    last = rows[-1]
+    if not last["rel_width"] <= width_tol:
+        return {"status": "inconclusive", "reason": f"bracket {last['rel_width']:.1e} at the smallest lam"}
+    fl = np.array([r["flat_distance"] for r in rows], dtype=float)
+    lam = np.array([r["lam"] for r in rows], dtype=float)
+    fit = fit_loglog(lam, fl, min_r2=0.9)
+    dec = len(rows) >= 2 and fl[-1] <= 0.5 * fl[np.argmin(np.abs(np.log10(lam) - np.log10(lam[-1] * 10)))]
+    shrinking = (fit.power_law and fit.slope >= 0.5) or dec or fl[-1] == 0.0
+    mass = max(abs(c["mass_error"]) / abs(c["c"]) for c in last["clusters"])
+    rad = max((c["radius"] or 0.0) for c in last["clusters"])
+    text = (f"at lam = {last['lam']:.2e}: cluster masses within {mass:.1e} (relative) of c_j, largest cluster radius "
+            f"{np.degrees(rad):.3g} deg, mass outside the clusters {last['outside_mass']:.1e}, flat distance to the "
+            f"teacher {fl[-1]:.2e} ({fl[-1] / T.tv:.1e} of its TV)"
+            + (f", ~ lam^{fit.slope:.2f} (R^2 {fit.r2:.3f})" if fit.power_law else ""))
+    if ident["status"] == "fails":
+        return {"status": "fails", "reason": text + "; but the lam -> 0 limit is not the teacher (identifiability fails)"}
+    if shrinking and fl[-1] <= flat_tol * T.tv and ident["status"] == "holds":
+        return {"status": "holds", "reason": text + "; the teacher is the basis-pursuit solution"}
+    if not shrinking and fl[-1] > flat_tol * T.tv:
+        return {"status": "fails", "reason": text + ": the flat distance does not decrease with lam"}
+    return {"status": "inconclusive", "reason": text + f"; identifiability {ident['status']}"}
 
 
 def _lam_verdict(rows, slopes, m, slope_tol, min_r2, cond) -> tuple[str, str]:
@@ -376,7 +603,8 @@ class GDRateStudy:
     lam: float
     M: int
     history: dict = field(default_factory=dict)
-    ground_truth: str = "exchange"
+    ground_truth: str = "colgen"
+    J_rel_width: float | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -413,12 +641,14 @@ def _support_explanation(nu, M: int) -> str:
 
 def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_000, alpha: float | str = "auto",
                    check_every: int = 20, grid_size: int = 2000, rounds: int = 6, sup_budget: float = 10.0,
-                   stall_rtol: float = 1e-6, stall_window: int = 20_000, min_r2: float = 0.99, resid_tol: float = 0.1,
+                   time_budget: float = 300.0, stall_rtol: float = 1e-6, stall_window: int = 20_000, min_r2: float = 0.99, resid_tol: float = 0.1,
                    min_decades: float = 2.0, seed: int = 0, progress=None) -> GDRateStudy:
     """Theorem 4.8: the local phase of Algorithm 1 and its linear rate ``1 - kappa_0``.
 
     ``J*`` is bracketed by the certified convex optimum ``[J_lower, J_upper]``
-    (exchange rounds with the rigorous sup oracle).  Algorithm 1 (from the
+    of :func:`blasso.solvers.colgen.solve_certified` (column generation over
+    activation cells priced by the rigorous sup; its relative width is
+    reported as ``J_rel_width``).  Algorithm 1 (from the
     paper's initialisation, seed ``seed``) runs until ``J_k - J_lower`` is
     below the resolvable floor ``max(10 (J_upper - J_lower), 1e-12 J_upper)``,
     until it stops improving (relative change of J below ``1e-12`` over
@@ -445,7 +675,9 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     max_iter, check_every : int
     alpha : float or "auto"
         ``"auto"``: :func:`blasso.solvers.gd.choose_alpha` (a large stable step).
-    grid_size, rounds, sup_budget : the certified convex optimum.
+    grid_size, rounds : unused (kept for compatibility; the exchange rounds were replaced).
+    sup_budget, time_budget : float
+        Seconds of each rigorous sup and of the whole certified solve.
     stall_rtol, stall_window, min_r2, resid_tol, min_decades : see above.
     seed : int
     progress : callable, optional
@@ -455,9 +687,8 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     -------
     GDRateStudy
     """
+    from blasso.solvers.colgen import ColgenConfig, solve_certified
     from blasso.solvers.gd import choose_alpha, init_network, run_gd
-
-    from ..sphere import make_grid
 
     if not isinstance(inst, Instance):
         raise BlassoInputError(f"inst must be an Instance; got {type(inst).__name__}")
@@ -468,11 +699,12 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     stall_window = check_positive_int(stall_window, name="stall_window")
     say = as_progress(progress)
     X, y = inst.X, inst.y
-    grid = make_grid("auto", grid_size, inst.d)
-    say(f"theory gd-rate: certified convex optimum at lam = {lam:.3e}")
-    cr = _certified_optimum(X, y, lam, grid, rounds, sup_budget, seed, say)
-    J_up = float(cr.J)
-    J_lo = float(cr.J_lower) if cr.J_lower is not None else J_up
+    say(f"theory gd-rate: certified convex optimum at lam = {lam:.3e} (column generation)")
+    cr = solve_certified(X, y, lam, progress=say,
+                         config=ColgenConfig(sup_budget=sup_budget, time_budget=time_budget, check_unique=False,
+                                             seed=seed))
+    J_up = float(cr.J_upper)
+    J_lo = float(cr.J_lower) if np.isfinite(cr.J_lower) else J_up
     floor = max(10.0 * (J_up - J_lo), 1e-12 * abs(J_up))
     init = init_network(M, inst.d, seed)
     if isinstance(alpha, str):
@@ -504,7 +736,8 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     stopped = len(J) > lag + 1 and J[-lag - 1] - J[-1] <= 1e-12 * abs(J[-1])
     common = dict(J_star=[J_lo, J_up], iterations=int(res.n_iter), J_final=J_final, gap_final=gap_final,
                   gap_final_rel=gap_rel, floor=floor, alpha=float(alpha), stop_reason=res.stop_reason,
-                  lam=lam, M=M, history={"iter": k.tolist(), "gap": gap.tolist()}, ground_truth=cr.ground_truth)
+                  lam=lam, M=M, history={"iter": k.tolist(), "gap": gap.tolist()}, ground_truth="colgen",
+                  J_rel_width=float(cr.rel_width))
     width = (J_up - J_lo) / max(abs(J_up), 1e-300)
     if gap_rel > stall_rtol and stopped:
         return GDRateStudy(verdict="stalled", reason=(
