@@ -121,7 +121,7 @@ def test_unwritable_output_fails_fast_before_any_solve(tmp_path, capsys):
 def test_certify_plot_never_leaves_an_empty_folder(inst, tmp_path, monkeypatch, capsys):
     import blasso.certificates.plot as cplot
 
-    monkeypatch.setattr(cplot, "plot_report", lambda rep, X, directory: [])
+    monkeypatch.setattr(cplot, "report_figures", lambda rep, X: {})     # what CertifyResult.figures() draws
     plots = tmp_path / "plots"
     assert main(["certify", "--instance", str(inst), "--grid-size", "60", "--time-budget", "2",
                  "--plot", str(plots)]) == 0
@@ -130,7 +130,7 @@ def test_certify_plot_never_leaves_an_empty_folder(inst, tmp_path, monkeypatch, 
 
 
 def test_keyboard_interrupt_gives_status_interrupted_and_exit_130(inst, tmp_path, monkeypatch, capsys):
-    import blasso.cli.gd as cli_gd
+    import blasso.studies.train as study_train      # what blasso.gd (and so the command) calls
 
     report = tmp_path / "r.json"
     report.write_text('{"old": true}\n')
@@ -139,7 +139,7 @@ def test_keyboard_interrupt_gives_status_interrupted_and_exit_130(inst, tmp_path
 
     def interrupt(*a, **k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(cli_gd, "train_network", interrupt)
+    monkeypatch.setattr(study_train, "train_network", interrupt)
     code = main(["gd", "--instance", str(inst), "--save", str(save), "--json", str(report), "--force", "--quiet"])
     assert code == 130 and "interrupted" in capsys.readouterr().err
     rep = json.loads(report.read_text())

@@ -142,9 +142,10 @@ def certified_d2():
     """d = 2, m = 2 paper teacher, n = 60: fine grid + refinement, certified by the exact circle sup."""
     inst = make_instance(teacher="paper", n=60, d=2, m=2, seed=1, basis="canonical")
     lam = 1e-3
-    rep = gd_vs_convex(inst.X, inst.y, lam, 40, grid=make_grid("equiangular", 3600, 2), alpha="auto",
+    res = gd_vs_convex(inst.X, inst.y, lam, 40, grid=make_grid("equiangular", 3600, 2), alpha="auto",
                        seed=0, max_iter=60000, gap_target=1e-5, ftol=0.0, refine_rounds=6)
-    ref = rep["_ref_measure"]
+    rep, ref = res.to_dict(), res.reference
+    rep["gd_result"] = res.gd
     lower = _certified_lower_bound(ref, inst.X, inst.y, lam)
     return inst, lam, rep, ref, lower
 
@@ -195,7 +196,7 @@ def test_gd_with_large_M_reaches_the_certified_optimum(certified_d2):
 
 
 def run_J(rep, inst, lam):
-    res = rep["_gd_result"]
+    res = rep["gd_result"]
     return blasso_objective(res.measure(), inst.X, inst.y, lam)
 
 
@@ -203,7 +204,7 @@ def test_gd_with_too_few_units_does_not_and_compare_says_so(certified_d2):
     inst, lam, _, ref, lower = certified_d2
     # M = 2: one positive and one negative unit cannot carry the two positive spikes
     rep = gd_vs_convex(inst.X, inst.y, lam, 2, ref=ref, alpha=1.0, seed=0, max_iter=20000, gap_target=1e-5,
-                       ftol=1e-10)
+                       ftol=1e-10).to_dict()
     assert rep["gd"]["sign_flips"] == 0
     assert rep["J_gd"] > lower * 5
     assert rep["verdict"] == "different-measure"

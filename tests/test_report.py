@@ -127,11 +127,11 @@ def test_error_and_interrupted_reports_validate(tmp_path, monkeypatch):
     rep = _valid(path)
     assert rep["status"] == "error" and rep["error"]["kind"] == "input"
 
-    import blasso.cli.solve as cli_solve
+    import blasso.studies.solve as study_solve      # what blasso.solve (and so the command) calls
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(cli_solve, "solve_on_grid", interrupted)
+    monkeypatch.setattr(study_solve, "solve_on_grid", interrupted)
     assert main(["solve", "--n", "20", "--d", "2", "--m", "1", "--grid-size", "50", "--json", str(path),
                  "--force", "--quiet"]) == 130
     rep = _valid(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import shutil
@@ -16,12 +17,13 @@ from blasso.memory import parse_bytes
 from blasso.progress import make_progress
 from blasso.report import atomic_output, check_output_path
 from blasso.sphere import GRID_KINDS, Grid, load_grid, make_grid
+from blasso.studies.results import format_table
 from blasso.validation import BlassoInputError, check_lam
 
 __all__ = [
     "Output", "OutputSpec", "float_type", "int_type", "seed_type", "add_data_arguments", "load_data",
     "add_grid_arguments", "build_grid", "resolve_lam", "format_table", "publish_dir", "check_outputs",
-    "SOLVER_POLICY",
+    "SOLVER_POLICY", "api_defaults", "grid_file", "grid_options",
 ]
 
 #: The default-solver policy, quoted in every ``--solver`` help.
@@ -171,6 +173,22 @@ def add_grid_arguments(p: argparse.ArgumentParser, *, default_size: int = 4000) 
                    help="add the teacher's directions to the grid (reported as an ORACLE grid)")
 
 
+def grid_file(args, inst: Instance) -> Grid | None:
+    """The ``--grid`` file's grid (checked against the data's d), or None: the API then builds the grid itself
+    from ``--grid-kind``, ``--grid-size``, ``--grid-seed`` and ``--oracle``."""
+    return load_grid(args.grid, inst.d) if getattr(args, "grid", None) else None
+
+
+def grid_options(args) -> dict:
+    """The grid options of ``add_grid_arguments`` as keyword arguments of :mod:`blasso.studies.api`."""
+    return {"grid_size": args.grid_size, "grid_kind": args.grid_kind, "oracle": args.oracle}
+
+
+def api_defaults(func) -> dict:
+    """``{parameter: default}`` of a :mod:`blasso.studies.api` function: the one definition the options read."""
+    return {k: p.default for k, p in inspect.signature(func).parameters.items() if p.default is not p.empty}
+
+
 def build_grid(args, inst: Instance) -> Grid:
     if args.grid:
         grid = load_grid(args.grid, inst.d)
@@ -209,15 +227,6 @@ def publish_dir(make_files, directory: Path) -> list[Path]:
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def format_table(rows: list[list], header: list[str]) -> str:
-    """A plain fixed-width text table."""
-    cells = [[str(h) for h in header]] + [[str(v) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def check_outputs(specs: list[OutputSpec], inputs: list[tuple[str, str]], force: bool) -> None:

@@ -1,21 +1,18 @@
-"""``blasso gd``: the paper's Algorithm 1 (norm-dependent GD) on an instance."""
+"""``blasso gd``: the paper's Algorithm 1 (norm-dependent GD) on an instance (API: :func:`blasso.gd`)."""
 
 from __future__ import annotations
 
-import json
 import time
 
-import numpy as np
-
-from blasso.jsonio import to_jsonable
-from blasso.report import atomic_output, measure_record, with_suffix
-from blasso.studies.train import train_network
+from blasso.report import with_suffix
 from blasso.solvers.gd import PENALTIES, STEPS
+from blasso.studies import api
 
-from ._common import OutputSpec, add_data_arguments, float_type, format_table, int_type, load_data, resolve_lam, seed_type
+from ._common import OutputSpec, add_data_arguments, api_defaults, float_type, int_type, load_data, seed_type
 
 NAME = "gd"
 HELP = "train the student network with the paper's Algorithm 1 (L1 or L2 penalty) and report J of its measure"
+DEFAULTS = api_defaults(api.gd)
 
 
 def parse_alpha(text: str):
@@ -25,28 +22,37 @@ def parse_alpha(text: str):
     return float_type(minimum=0.0, strict=True)(text)
 
 
-def add_gd_arguments(p, *, iters: int, alpha: str = "auto", ftol: float = 0.0) -> None:
-    """Options shared by ``gd`` and ``compare``."""
+def add_gd_arguments(p, func=api.gd) -> None:
+    """Options shared by ``gd`` and ``compare``; defaults from ``func`` (:func:`blasso.gd`, :func:`blasso.compare`)."""
+    d = api_defaults(func)
     g = p.add_argument_group("gradient descent (Algorithm 1)")
     g.add_argument("--lam", type=float_type(minimum=0.0, strict=True), default=None,
-                   help="regularisation (default: instance's, else 1e-3)")
-    g.add_argument("--M", type=int_type(), default=100, help="student width (default 100)")
-    g.add_argument("--penalty", default="l1", choices=PENALTIES, help="l1 = eq. (4), l2 = eq. (13) (default l1)")
-    g.add_argument("--step", default="norm", choices=STEPS,
-                   help="norm = Algorithm 1's eta_j (eq. 11); constant = plain GD (default norm)")
-    g.add_argument("--iters", type=int_type(minimum=0), default=iters, help=f"maximum iterations (default {iters})")
-    g.add_argument("--alpha", default=alpha, type=parse_alpha,
+                   help=f"regularisation (default: instance's, else {api.DEFAULT_LAM:g})")
+    g.add_argument("--M", type=int_type(), default=d["M"], help=f"student width (default {d['M']})")
+    g.add_argument("--penalty", default=d["penalty"], choices=PENALTIES,
+                   help=f"l1 = eq. (4), l2 = eq. (13) (default {d['penalty']})")
+    g.add_argument("--step", default=d["step"], choices=STEPS,
+                   help=f"norm = Algorithm 1's eta_j (eq. 11); constant = plain GD (default {d['step']})")
+    g.add_argument("--iters", type=int_type(minimum=0), default=d["iters"],
+                   help=f"maximum iterations (default {d['iters']})")
+    g.add_argument("--alpha", default=d["alpha"], type=parse_alpha,
                    help="step constant > 0, or 'auto' = largest stable of 8,4,2,1,0.5 by 2000-iteration probes "
-                        f"(default {alpha})")
+                        f"(default {d['alpha']})")
     g.add_argument("--init-seed", type=seed_type, default=None,
                    help="seed of the initial directions (default: --seed)")
-    g.add_argument("--ftol", type=float_type(minimum=0.0), default=ftol,
+    g.add_argument("--ftol", type=float_type(minimum=0.0), default=d["ftol"],
                    help=f"stop when the best F improves by < ftol (relative) over --check-every iterations "
-                        f"(default {ftol:g}; 0 off)")
-    g.add_argument("--gtol", type=float_type(minimum=0.0), default=0.0,
-                   help="stop when ||eta * grad|| / alpha <= gtol (default 0 = off)")
-    g.add_argument("--check-every", type=int_type(), default=1000,
-                   help="iterations between stopping checks (default 1000)")
+                        f"(default {d['ftol']:g}; 0 off)")
+    if "gtol" in d:
+        g.add_argument("--gtol", type=float_type(minimum=0.0), default=d["gtol"],
+                       help=f"stop when ||eta * grad|| / alpha <= gtol (default {d['gtol']:g} = off)")
+    g.add_argument("--check-every", type=int_type(), default=d["check_every"],
+                   help=f"iterations between stopping checks (default {d['check_every']})")
+
+
+def init_seed(args) -> int:
+    """``--init-seed``, else ``--seed`` (also with ``--instance``, where ``--seed`` generates nothing)."""
+    return args.seed if args.init_seed is None else args.init_seed
 
 
 def progress_callback(out, every_s: float = 2.0):
@@ -67,8 +73,9 @@ def progress_callback(out, every_s: float = 2.0):
 
 def add_arguments(p) -> None:
     add_data_arguments(p)
-    add_gd_arguments(p, iters=100000)
-    p.add_argument("--trace-points", type=int_type(minimum=2), default=60, help="log-spaced trace points (default 60)")
+    add_gd_arguments(p)
+    p.add_argument("--trace-points", type=int_type(minimum=2), default=DEFAULTS["n_trace"],
+                   help=f"log-spaced trace points (default {DEFAULTS['n_trace']})")
     p.add_argument("--save", metavar="FILE.npz",
                    help="save final (a, W), the trace, the unit trajectories and the report to FILE.npz "
                         "('.npz' appended when missing; its folder must exist; blasso.load_report reads it back)")
@@ -81,50 +88,15 @@ def outputs(args) -> list:
     return [OutputSpec("--save", args.save)]
 
 
-def _print(out, args, run, seed) -> None:
-    res, nu = run["result"], run["measure"]
-    tr = res.trace
-    out.print(f"Algorithm 1 ({args.penalty}, M={args.M}, alpha={run['alpha']:g}, seed {seed}): "
-              f"{res.n_iter} iterations ({res.stop_reason}) in {res.wall_s:.2f}s, {res.iters_per_s:.0f} it/s")
-    out.print(f"F = {res.F:.10g}   J(measure) = {res.J:.10g}   TV = {nu.tv:.6g}   "
-              f"active units = {tr['active'][-1]} / {args.M}   |step|/alpha = {tr['grad_norm'][-1]:.2e}")
-    idx = np.unique(np.linspace(0, len(tr["iter"]) - 1, 8).round().astype(int))
-    out.print(format_table([[int(tr["iter"][i]), f"{tr['F'][i]:.8g}", f"{tr['J'][i]:.8g}", f"{tr['tv'][i]:.4g}",
-                             int(tr["active"][i])] for i in idx], ["iter", "F", "J", "TV", "active"]))
-    if res.info["sign_flips"]:
-        out.print(f"WARNING: {res.info['sign_flips']} output weight(s) changed sign: alpha={run['alpha']:g} is "
-                  "too large for Algorithm 1's sign-preserving regime")
-
-
-def _save(args, out, res, figures, nu) -> None:
-    tr = res.trace
-    summary = {"command": NAME, "figures": figures, "measures": {"gd": measure_record(nu)}}
-    with atomic_output(args.save, suffix=".npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, a=res.a, W=res.W, **{f"trace_{k}": v for k, v in tr.items()},
-                     traj_iter=res.trajectory["iter"], traj_a=res.trajectory["a"], traj_W=res.trajectory["W"],
-                     report_json=np.array(json.dumps(to_jsonable(summary))))
-    out.wrote("gd run", args.save)
-    out.info(f"saved parameters, trace, trajectories and report to {args.save}")
-
-
 def run(args, out) -> dict:
     inst = load_data(args)
-    lam = resolve_lam(args, inst)
-    seed = args.seed if args.init_seed is None else args.init_seed
-    run = train_network(inst, lam, args.M, penalty=args.penalty, step=args.step, alpha=args.alpha, seed=seed,
-                        iters=args.iters, ftol=args.ftol, gtol=args.gtol, check_every=args.check_every,
-                        n_trace=args.trace_points, record_units=bool(args.save), callback=progress_callback(out),
-                        progress=out.progress)
-    _print(out, args, run, seed)
-    res, nu = run["result"], run["measure"]
-    tr = res.trace
-    figures = {"lam": lam, "M": args.M, "penalty": args.penalty, "step": args.step, "alpha": run["alpha"],
-               "alpha_auto": run["alpha_probe"], "iters": args.iters, "n_iter": res.n_iter,
-               "stop_reason": res.stop_reason, "F": res.F, "J_gd": res.J, "tv": nu.tv,
-               "active_units": int(tr["active"][-1]), "sign_flips": res.info["sign_flips"], "gd_wall_s": res.wall_s,
-               "iters_per_s": res.iters_per_s, "trace": dict(tr), "a": res.a, "W": res.W}
+    res = api.gd(inst, args.lam, args.M, penalty=args.penalty, step=args.step, alpha=args.alpha, seed=init_seed(args),
+                 iters=args.iters, ftol=args.ftol, gtol=args.gtol, check_every=args.check_every,
+                 n_trace=args.trace_points, record_units=bool(args.save), callback=progress_callback(out),
+                 progress=out.progress)
+    out.print(res.summary())
     if args.save:
-        _save(args, out, res, figures, nu)
-    return {"figures": figures, "measures": {"gd": nu}, "sizes": {**inst.sizes(), "M": args.M},
-            "seeds": {"init_seed": seed, "instance_seed": inst.seed}}
+        res.save(args.save)
+        out.wrote("gd run", args.save)
+        out.info(f"saved parameters, trace, trajectories and report to {args.save}")
+    return {"figures": res.to_dict(), **res.report_sections()}

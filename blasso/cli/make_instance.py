@@ -1,12 +1,10 @@
-"""``blasso make-instance``: generate a teacher-student instance and save it as .npz."""
+"""``blasso make-instance``: generate a teacher-student instance and save it as .npz
+(API: :func:`blasso.make_instance`, :func:`blasso.save_instance`)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from blasso.instance import save_instance
 from blasso.report import atomic_output, with_suffix
-from blasso.studies.instances import teacher_summary
 from blasso.validation import check_lam
 
 from ._common import OutputSpec, add_data_arguments, float_type, load_data
@@ -34,12 +32,6 @@ def run(args, out) -> dict:
     with atomic_output(args.out, suffix=".npz") as tmp:
         save_instance(inst, tmp)
     out.wrote("instance", args.out)
-    summ = teacher_summary(inst)
-    nu = summ["teacher"]
-    out.print(f"wrote {args.out}: n={inst.n} d={inst.d} m={inst.m} teacher={inst.meta.get('teacher')} "
-              f"inputs={inst.meta.get('inputs')} noise={inst.meta.get('noise')} seed={inst.seed}")
-    out.print(f"teacher weights c = {np.array2string(nu.c, precision=4)}; "
-              f"min pairwise angle {summ['min_angle_deg']:.2f} deg; TV = {nu.tv:.4g}")
-    return {"figures": {"path": args.out, "lam": inst.lam, "meta": inst.meta, "teacher_c": nu.c,
-                        "teacher_min_angle_deg": summ["min_angle_deg"], "teacher_tv": nu.tv},
-            "measures": {"teacher": nu}, "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}
+    out.print(f"wrote {args.out}: {inst.summary()}")
+    return {"figures": {"path": args.out, **inst.to_dict()}, "measures": {"teacher": inst.teacher_measure()},
+            "sizes": inst.sizes(), "seeds": {"instance_seed": inst.seed}}

@@ -59,6 +59,7 @@ from ..objective import blasso_objective
 from ..progress import as_progress
 from ..sphere import geodesic_distance, random_sphere
 from ..validation import BlassoInputError, check_lam, check_X, check_y
+from .results import CompareResult
 
 __all__ = ["VERDICTS", "Tolerances", "flat_distance", "match_atoms", "compare_measures", "sphere_sup_oracle",
            "convex_truth", "gd_vs_convex"]
@@ -422,7 +423,7 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
                  gap_target: float = 1e-4, ftol: float = 1e-9, check_every: int = 1000,
                  ref=None, lasso_solver: str = "FAST", refine_rounds: int = 6, certify: bool = True,
                  sup_budget: float = 20.0, tol: Tolerances | None = None, callback=None, progress=None,
-                 exact: str = "auto") -> dict:
+                 exact: str = "auto") -> "CompareResult":
     """Convex ground truth, then Algorithm 1, then :func:`compare_measures`.
 
     The convex reference is the certified optimum
@@ -438,10 +439,13 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
 
     Returns
     -------
-    dict
-        The :func:`compare_measures` report plus ``gd`` (iterations, stop reason,
-        alpha, wall time, iterations/s), ``convex`` (J_grid, stages, wall time)
-        and ``gap_target``.
+    blasso.studies.results.CompareResult
+        ``verdict``, ``reasons``, the GD run (``gd``), the reference measure
+        (``reference``) and ``figures``: the :func:`compare_measures` report
+        plus ``gd`` (iterations, stop reason, alpha, wall time, iterations/s),
+        ``convex`` (J_grid, stages, wall time), ``ground_truth``,
+        ``gap_target`` and ``lam`` (what ``blasso compare --json`` reports).
+        :func:`blasso.compare` is this function on an instance.
     """
     from blasso.solvers.gd import choose_alpha, init_network, run_gd
 
@@ -479,6 +483,5 @@ def gd_vs_convex(X, y, lam: float, M: int, *, grid=None, grid_size: int = 4000, 
     rep["convex"] = convex_info
     rep["ground_truth"] = convex_info.get("ground_truth", "given")
     rep["gap_target"] = gap_target
-    rep["_gd_result"] = res
-    rep["_ref_measure"] = ref_measure
-    return rep
+    rep["lam"] = lam
+    return CompareResult(rep, res, ref_measure, lam, sizes={"n": X.shape[0], "d": X.shape[1]})

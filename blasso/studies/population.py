@@ -22,7 +22,7 @@ import numpy as np
 
 from ..measure import Measure
 
-__all__ = ["POPULATION_RADII_DEG", "sample_vs_population"]
+__all__ = ["POPULATION_RADII_DEG", "sample_vs_population", "population_of", "sample_comparison"]
 
 #: Radii (degrees) of the population margin curve (issue 11).
 POPULATION_RADII_DEG = (0.5, 1, 2, 5, 10, 20, 30, 45, 60)
@@ -53,17 +53,39 @@ def sample_vs_population(n: int, target: Measure, cond, *, time_budget: float = 
         sample_hi, population_lo, population_hi]``: ``max |eta_V|`` outside
         the r-balls), ``reading`` (one sentence) and ``n_estimate``.
     """
-    from blasso.certificates.population import population_certificate, population_precertificate
+    pop, why = population_of(target, time_budget=time_budget, seed=seed)
+    return sample_comparison(n, target, cond, pop, why)
+
+
+def population_of(target: Measure, *, time_budget: float = 60.0, seed: int = 0,
+                  radii_deg=POPULATION_RADII_DEG, canonical: bool = True) -> tuple:
+    """``(PopulationResult, None)``, or ``(None, reason)`` when the population certificate refuses the target.
+
+    :func:`blasso.certificates.population.population_certificate` with the
+    settings of ``certify --population`` (a repeated atom, for instance, makes
+    the population Gram matrix singular: that is a reason, not an error).
+    """
+    from blasso.certificates.population import population_certificate
 
     from ..validation import BlassoInputError
 
     try:
-        pop = population_certificate(target, target.d, radii_deg=POPULATION_RADII_DEG, time_budget=time_budget,
-                                     rng=seed, canonical=True)
-    except BlassoInputError as exc:  # e.g. a repeated atom: the population Gram matrix is singular
-        reason = f"population certificate not computed: {exc}"
-        return {"population": {"verdict": "inconclusive", "reason": reason, "margin_curve": []}, "rows": [],
-                "n_estimate": None, "reading": f"sample {cond.verdict}; {reason}"}
+        return population_certificate(target, target.d, radii_deg=radii_deg, time_budget=time_budget, rng=seed,
+                                      canonical=canonical), None
+    except BlassoInputError as exc:
+        return None, f"population certificate not computed: {exc}"
+
+
+def sample_comparison(n: int, target: Measure, cond, pop, why: str | None = None) -> dict:
+    """The dict of :func:`sample_vs_population` from an already computed population result ``pop``.
+
+    ``pop`` is None when the certificate was refused (``why`` says why).
+    """
+    from blasso.certificates.population import population_precertificate
+
+    if pop is None:
+        return {"population": {"verdict": "inconclusive", "reason": why, "margin_curve": []}, "rows": [],
+                "n_estimate": None, "reading": f"sample {cond.verdict}; {why}"}
     sample = {round(float(np.degrees(c["r"])), 6): c for c in cond.curve}
     rows = []
     for r_deg, lo, hi in pop.margin_curve:

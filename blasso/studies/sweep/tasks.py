@@ -130,7 +130,7 @@ def gd(inst: Instance, params: dict) -> dict:
 
     rep = gd_vs_convex(inst.X, inst.y, params["lam"], option(params, "M"), grid_size=option(params, "grid_size"),
                        seed=_algo_seed(params), max_iter=option(params, "iters"),
-                       refine_rounds=option(params, "rounds"), sup_budget=option(params, "sup_budget"))
+                       refine_rounds=option(params, "rounds"), sup_budget=option(params, "sup_budget")).to_dict()
     g = rep["gd"]
     return {
         "reached": rep["verdict"] == "same-measure", "verdict": rep["verdict"], "J_gd": rep["J_gd"],
