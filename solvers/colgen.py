@@ -280,7 +280,7 @@ def _polish(X, y, lam, cells: WorkingCells, atoms: list, tries: int = 4):
         if not atoms:
             return atoms, info
         with blas_threads(1):  # many small dense solves: extra BLAS threads only contend
-            out, info = polish_atoms(X, y, lam, cells, atoms, max_active_rounds=4, wall_tols=(1e-7,))
+            out, info = polish_atoms(X, y, lam, cells, atoms, max_active_rounds=4, wall_tols=(1e-7, 0.0))
         crossed = False
         for cell, _, v in out:
             bad = _infeasible_rows(X, cells, cell, v)
@@ -331,14 +331,16 @@ def _repaired(X, y, lam, cells: WorkingCells, atoms: list, duals: np.ndarray, to
 
 
 def _solve_restricted(X, y, lam, cells: WorkingCells, solver: str, tol: float, screen_tol: float = 1e-5,
-                      wall_rounds: int = 30, repairs: int = 2):
+                      wall_rounds: int = 30, repairs: int = 2, previous: list | None = None):
     """Restricted problem (lazy walls), support screen, polish and repairs; returns ``(atoms, status, info)``.
 
-    Candidates: the CVXPY atoms whose cell's dual is within ``screen_tol`` of 1
-    (the others cannot be in the support; all of them when the screened
-    polish fails); while a working cell's dual exceeds ``1 + tol`` a small
-    atom is added at its maximiser and the polish repeated.  The result with
-    the smallest ``J`` is kept (the CVXPY atoms included).
+    Polish starts: the CVXPY atoms whose cell's dual is within ``screen_tol``
+    of 1 (the others cannot be in the support) and the ``previous`` round's
+    atoms (still feasible: the working set only grows around them), all the
+    CVXPY atoms when neither polishes; while a working cell's dual exceeds
+    ``1 + tol`` a small atom is added at its maximiser and the polish
+    repeated.  The result with the smallest ``J`` is kept (the CVXPY atoms and
+    the previous atoms included), so ``J`` never increases from round to round.
     """
     d = X.shape[1]
     for _ in range(wall_rounds):
@@ -357,7 +359,13 @@ def _solve_restricted(X, y, lam, cells: WorkingCells, solver: str, tol: float, s
     duals0 = _cell_duals(p0, X, cells)
     cand = [a for a in full if duals0[a[0], 0 if a[1] > 0 else 1] >= 1.0 - screen_tol]
     best, best_J, info = full, J(full), {"polished": False, "reason": "the polish did not lower J"}
-    for start in ([cand, full] if len(cand) < len(full) else [full]):
+    if previous and J(previous) < best_J:
+        best, best_J, info = previous, J(previous), {"polished": False, "reason": "the previous round's atoms"}
+    starts = [cand] + ([previous] if previous else [])
+    polished_any = False
+    for start in starts + [full]:
+        if start is full and (polished_any or len(cand) == len(full)):
+            break
         atoms, ok = start, False
         for rep in range(repairs + 1):
             out, pinfo = _polish(X, y, lam, cells, atoms)
@@ -371,8 +379,7 @@ def _solve_restricted(X, y, lam, cells: WorkingCells, solver: str, tol: float, s
             if duals.max() <= 1.0 + tol:
                 break
             atoms = _repaired(X, y, lam, cells, out, duals, tol)
-        if ok:
-            break
+        polished_any |= ok
     return best, status, info
 
 
@@ -448,17 +455,42 @@ class _State:
     rounds: list = field(default_factory=list)
     polish: dict = field(default_factory=dict)
     status: str = ""
+    slid: np.ndarray | None = None
+
+
+def _slide(X, y, lam, nu: Measure, J: float, max_iter: int = 200) -> np.ndarray:
+    """Directions of the atoms slid by L-BFGS on ``J`` (continuous across walls), when that lowers ``J``.
+
+    The restricted problem keeps each atom in its cell, so an atom whose
+    optimum lies many cells away would move one cell per round (in d = 2 at
+    n = 1e5 the cells are 3e-5 rad wide); their cells join at once instead.
+    """
+    from .refine import refine_measure
+
+    if not len(nu):
+        return np.zeros((0, X.shape[1]))
+    rr = refine_measure(nu, X, y, lam, rounds=1, max_iter=max_iter)
+    return rr.measure.theta if rr.J < J - 1e-13 * abs(J) else np.zeros((0, X.shape[1]))
 
 
 def _round(X, y, lam, st: _State, cfg: ColgenConfig, rng, deadline: float) -> tuple[np.ndarray, float]:
-    """One round: restricted problem, polish, ascent pricing; returns the new violators and the best value."""
+    """One round: restricted problem, polish, sliding, ascent pricing; returns the new violators and the best value."""
     n, d = X.shape
-    st.atoms, st.status, st.polish = _solve_restricted(X, y, lam, st.cells, cfg.solver, cfg.cg_tol)
+    st.atoms, st.status, st.polish = _solve_restricted(X, y, lam, st.cells, cfg.solver, cfg.cg_tol,
+                                                       previous=st.atoms)
     st.nu = _measure(st.atoms, d)
     st.J = blasso_objective(st.nu, X, y, lam)
     st.p = (y - st.nu.evaluate(X)) / lam
-    budget = max(0.5, min(cfg.sup_budget, deadline - time.perf_counter()) * 0.25)
-    V, vals = _violators(st.p, X, _starts(st.nu, st.extra, cfg.n_starts, rng), cfg.cg_tol, budget)
+    st.slid = _slide(X, y, lam, st.nu, st.J)
+    budget = max(0.5, min(cfg.sup_budget, deadline - time.perf_counter()) * 0.1)
+    starts = _starts(st.nu, st.extra, max(32, min(cfg.n_starts, int(2e7 / n))), rng)  # ~ fixed work per round
+    V, vals = _violators(st.p, X, starts, cfg.cg_tol, budget)
+    if d == 2:  # the exact circle sweep is cheaper than the ascent at large n and never misses the worst arc
+        from blasso.certificates.sup import sup_abs_eta
+
+        br = sup_abs_eta(st.p, X, time_budget=budget)
+        if br.theta_lo is not None and br.lo > 1.0 + cfg.cg_tol:
+            V, vals = np.vstack([br.theta_lo[None], V]), np.concatenate([[br.lo], vals])
     return V, float(vals.max(initial=-np.inf))
 
 
@@ -475,8 +507,13 @@ def _prune(st: _State, idle: np.ndarray, keep_idle: int = 3) -> np.ndarray:
 
 
 def _add_violators(X, Xh, p, st: _State, V: np.ndarray, cfg: ColgenConfig) -> int:
+    """The cells of the violators (at their cell maximisers) and of the slid atoms join; returns how many are new."""
     nw = _walls_per_cell(cfg, *X.shape)
     added = 0
+    for th in (st.slid if st.slid is not None else ()):
+        before = len(st.cells)
+        _add_cell(st.cells, X, Xh, th, nw)
+        added += len(st.cells) > before
     for th in V[:cfg.batch]:
         top = _cell_maximiser(p, X, th)
         before = len(st.cells)
@@ -541,9 +578,9 @@ def solve_certified(X, y, lam: float, *, config: ColgenConfig | None = None, sta
     rng = check_rng(cfg.seed)
     Xh = _unit_rows(X)
     wc = cells if cells is not None else WorkingCells.empty(n)
-    nu0 = start if start is not None else _start_measure(X, y, lam, 4000 if d > 3 else 2000)
+    nu0 = start if start is not None else _start_measure(X, y, lam, 4000 if d > 3 else int(np.clip(2e8 / n, 256, 2000)))
     nw = _walls_per_cell(cfg, n, d)
-    for th in nu0.theta:
+    for th in np.vstack([nu0.theta, _slide(X, y, lam, nu0, blasso_objective(nu0, X, y, lam), max_iter=500)]):
         _add_cell(wc, X, Xh, th, nw)
     if len(wc) == 0:
         _add_cell(wc, X, Xh, normalize(X.T @ y)[..., :] if np.any(X.T @ y) else random_sphere(1, d, rng)[0], nw)
@@ -557,6 +594,7 @@ def _loop(X, y, lam, st: _State, cfg: ColgenConfig, rng, Xh, t0: float, deadline
     n, d = X.shape
     idle = np.zeros(len(st.cells), dtype=np.int64)
     J_lo, br, stop = -np.inf, None, "max_rounds"
+    stall, J_prev = 0, np.inf
     for rnd in range(cfg.max_rounds):
         ta = time.perf_counter()
         _memory_check(n, d, len(st.cells))
@@ -585,15 +623,20 @@ def _loop(X, y, lam, st: _State, cfg: ColgenConfig, rng, Xh, t0: float, deadline
         if time.perf_counter() > deadline:
             stop = "time_budget"
             break
-        if not V.shape[0]:
+        if not V.shape[0] and (st.slid is None or not len(st.slid)):
             stop = "sup not resolved within its budget"
             break
         idle = _prune(st, idle)
         added = _add_violators(X, Xh, st.p, st, V, cfg)
         idle = np.concatenate([idle, np.zeros(len(st.cells) - idle.size, dtype=np.int64)])
-        if added == 0:
-            stop = "violating cells already in the working set (restricted problem not solved to tolerance)"
-            break
+        if added == 0:  # the violations are inside the working set: the next round re-solves and repairs
+            stall = stall + 1 if st.J >= J_prev - 1e-14 * abs(J_prev) else 0
+            if stall >= 2:
+                stop = "violating cells already in the working set, no progress in two rounds"
+                break
+        else:
+            stall = 0
+        J_prev = st.J
     return _finish(X, y, lam, st, cfg, br, J_lo, stop, t0, deadline, say)
 
 

@@ -315,10 +315,14 @@ def _newton(A_blocks, y, lam, u0, n, max_iter=80, drop_rtol=1e-10):
             ok = False
         if not ok:  # singular (e.g. two atoms on one shared wall): least squares
             step = np.linalg.lstsq(H, g, rcond=None)[0]
+        As = A @ step
+        big = 10.0 * max(float(np.linalg.norm(u)), 1e-300)
         t, fn = 1.0, np.inf
         while t > 1e-12:
             un = u - t * step
-            fn = val(un)
+            # trial values from the updated residual (O(n)) unless the step is large, where its rounding would show
+            fn = val(un) if t * float(np.linalg.norm(step)) > big else \
+                float((r + t * As) @ (r + t * As)) / (2 * n) + lam * float(bnorms(un).sum())
             if fn <= f:
                 break
             t *= 0.5
