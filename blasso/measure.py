@@ -71,6 +71,12 @@ class Measure:
         Unit directions of the atoms.
     c : ndarray of shape (k,)
         Signed weights.
+
+    Examples
+    --------
+    >>> nu = Measure([[1.0, 0.0], [0.0, 1.0]], [1.0, -0.5])
+    >>> nu, nu.tv
+    (Measure(2 atoms, d=2, TV=1.5), 1.5)
     """
 
     theta: np.ndarray

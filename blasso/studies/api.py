@@ -40,10 +40,11 @@ from .ground_truth import GROUND_TRUTH_MODES
 from .population import POPULATION_RADII_DEG
 from .results import CompareResult, GDRunResult, SolveResult
 
-__all__ = ["solve", "certify", "population_certificate", "gd", "run_gd", "compare", "check_assumptions", "demo",
-           "as_instance", "Tolerances", "SolveResult", "CertifyResult", "PopulationCertificateResult",
-           "GDRunResult", "CompareResult", "AssumptionsResult", "DemoResult", "DEFAULT_LAM", "GRID_TRUTHS",
-           "GROUND_TRUTH_MODES", "CERTIFY_TRUTHS"]
+# Also served here (and as blasso.<name>), documented where they are defined: run_gd
+# (blasso.solvers.gd), Tolerances (blasso.studies.compare), the result classes
+# (blasso.studies.results, blasso.studies.certify_results).
+__all__ = ["solve", "certify", "population_certificate", "gd", "compare", "check_assumptions", "demo", "as_instance",
+           "DEFAULT_LAM", "DEFAULT_MERGE_ANGLE_DEG", "GRID_TRUTHS", "CERTIFY_TRUTHS"]
 
 #: ``lam`` of :func:`solve`, :func:`gd` and :func:`compare` when neither the call nor the instance gives one.
 DEFAULT_LAM = 1e-3
@@ -262,12 +263,12 @@ def certify(data, lam: float | None = None, *, target="teacher", grid: Grid | No
     if population:
         if progress is not None:
             progress("population certificate (n -> infinity) ...")
-        pop = population_certificate(rep.target, time_budget=population_budget, seed=seed, sample=(inst.n, rep))
+        pop = _population(rep.target, (inst.n, rep), population_budget, check_seed(seed))
     return CertifyResult(inst, lam, rep, solver, pop)
 
 
-def population_certificate(target, *, time_budget: float = 60.0, seed: int = 0, sample=None,
-                           radii_deg=POPULATION_RADII_DEG, canonical: bool = True) -> PopulationCertificateResult:
+def population_certificate(target, *, time_budget: float = 60.0, seed: int = 0, radii_deg=POPULATION_RADII_DEG,
+                           canonical: bool = True) -> PopulationCertificateResult:
     """Decide conditions (10) for the population ``eta_V`` (inputs uniform on the sphere, ``n -> infinity``).
 
     Closed forms through the arc-cosine kernel and a rigorous verdict in ball
@@ -284,10 +285,9 @@ def population_certificate(target, *, time_budget: float = 60.0, seed: int = 0, 
     time_budget : float
         Seconds.
     seed : int
-    sample : (int, CertifyReport), optional
-        ``(n, report)`` of a sample's certificate (set from a CertifyResult ``target``).
     radii_deg : sequence of float
-        Radii (degrees) of the margin curve (the default with a sample).
+        Radii (degrees) of the margin curve (the default with a sample, whose
+        margin curve is at those radii).
     canonical : bool
         Certify an orthonormal target (to 1e-9) as the exactly orthonormal
         teacher with the same signs (rotation equivariance), as ``certify --population`` does.
@@ -303,17 +303,23 @@ def population_certificate(target, *, time_budget: float = 60.0, seed: int = 0, 
     >>> pop.verdict
     'certified'
     """
-    from .population import population_of, sample_comparison
-
+    sample = None
     if isinstance(target, CertifyResult):
         target, sample = target.target, (target.instance.n, target.report)
     elif isinstance(target, Instance):
         target = target.teacher_measure()
     if not isinstance(target, Measure):
         raise BlassoInputError(f"target must be a Measure, an Instance or a CertifyResult; got {type(target).__name__}")
-    time_budget = check_positive(time_budget, "time_budget")
-    pop, why = population_of(target, time_budget=time_budget, seed=check_seed(seed), radii_deg=radii_deg,
-                             canonical=canonical)
+    return _population(target, sample, check_positive(time_budget, "time_budget"), check_seed(seed), radii_deg,
+                       canonical)
+
+
+def _population(target: Measure, sample, time_budget: float, seed: int, radii_deg=POPULATION_RADII_DEG,
+                canonical: bool = True) -> PopulationCertificateResult:
+    """The population certificate of ``target``, beside ``sample = (n, CertifyReport)`` when given."""
+    from .population import population_of, sample_comparison
+
+    pop, why = population_of(target, time_budget=time_budget, seed=seed, radii_deg=radii_deg, canonical=canonical)
     if sample is None:
         return PopulationCertificateResult(target, pop, why)
     n, rep = sample

@@ -48,6 +48,17 @@ class CertifyResult(Result):
         The population (n -> infinity) certificate of the same target (``population=True``).
     instance, lam, solver
         The inputs.
+
+    Examples
+    --------
+    >>> import blasso
+    >>> cert = blasso.certify(blasso.make_instance(teacher="paper", n=40, d=2, m=2, seed=0), time_budget=10)
+    >>> cert
+    CertifyResult(certified, margin +3.516e-03, target teacher (2 atoms), bracketed)
+    >>> print(cert.summary().splitlines()[0])
+    n=40 d=2 lam=0  equiangular grid, G=1002, d=2 (ORACLE: +2 teacher atoms)
+    >>> cert.to_dict()["verdict"] == cert.verdict
+    True
     """
 
     instance: Instance
@@ -182,6 +193,15 @@ class PopulationCertificateResult(Result):
         sample_lo, sample_hi, population_lo, population_hi]`` of ``max |eta_V|``
         outside r-balls, one sentence on structural vs sampling effect, and the
         ``n ~ n (e/mu)^2`` estimate (assumptions in :mod:`blasso.studies.population`).
+
+    Examples
+    --------
+    >>> import numpy as np, blasso
+    >>> pop = blasso.population_certificate(blasso.Measure(np.eye(2), [1.0, -1.0]), time_budget=10)
+    >>> pop
+    PopulationCertificateResult(certified, 2 atoms, d=2, second-order margin 1.54)
+    >>> [r for r, lo, hi in pop.margin_curve][:3]
+    [0.5, 1.0, 2.0]
     """
 
     target: Measure
@@ -288,6 +308,15 @@ class AssumptionsResult(Result):
         certified optimum), each a :class:`blasso.studies.assumptions.Check`
         (status, value, threshold, reason).
     instance : Instance
+
+    Examples
+    --------
+    >>> import blasso
+    >>> res = blasso.check_assumptions(blasso.make_instance(teacher="paper", n=40, d=2, m=2, seed=0), time_budget=10)
+    >>> res
+    AssumptionsResult(inconclusive, 8 hold, 0 fail, 1 inconclusive; teacher only)
+    >>> res.reason
+    'inconclusive: 4.6'
     """
 
     instance: Instance

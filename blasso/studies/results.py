@@ -136,6 +136,17 @@ class SolveResult(Result):
         The grid solve itself (weights on the whole grid, dual ``p``, solver details).
     instance, lam, grid, covering, ground_truth
         The inputs, the covering-radius estimate of the grid, and ``"colgen"`` or ``"exact"`` (with ``exact``).
+
+    Examples
+    --------
+    >>> import blasso
+    >>> res = blasso.solve(blasso.make_instance(teacher="mixed-signs", n=30, d=2, m=2, seed=0), 1e-2, grid_size=360)
+    >>> res
+    SolveResult(optimal, J=0.01840195495, 4 atoms, G=360)
+    >>> print(res.summary().splitlines()[1])  # doctest: +ELLIPSIS
+    status optimal  J = 0.01840195495  TV = 1.69581  atoms = 4  solver ECOS  ...s
+    >>> res.to_dict()["n_atoms"], res.measure
+    (4, Measure(4 atoms, d=2, TV=1.69581))
     """
 
     instance: Instance
@@ -162,9 +173,11 @@ class SolveResult(Result):
                 f"{res.grid_rel_gap:.1e} relative): an upper bound on J*")
         if self.exact is not None:
             u = self.exact.uniqueness or {}
+            stopped = self.exact.cells.get("stopped")
             text += (f"; certified optimum ({self.ground_truth}): J* in [{self.exact.J_lower:.12g}, "
-                     f"{self.exact.J_upper:.12g}], {len(self.exact.measure)} atoms, "
-                     + ("unique" if u.get("unique") else "uniqueness not proven"))
+                     f"{self.exact.J_upper:.12g}] (relative width {self.exact.rel_width:.1e}"
+                     + (f", stopped: {stopped}" if stopped not in (None, "converged") else "") + "), "
+                     f"{len(self.exact.measure)} atoms, " + ("unique" if u.get("unique") else "uniqueness not proven"))
         return text
 
     def _headline(self) -> str:
@@ -321,6 +334,15 @@ class GDRunResult(Result):
         report when it was ``"auto"``.
     instance, lam, M, seed, iters
         The inputs (``iters``: the iteration cap).
+
+    Examples
+    --------
+    >>> import blasso
+    >>> run = blasso.gd(blasso.make_instance(teacher="mixed-signs", n=30, d=2, m=2, seed=0), 1e-2, M=10, iters=3000)
+    >>> run.status, run.reason
+    ('max_iter', 'the iteration cap was reached after 3000 iterations')
+    >>> run.to_dict()["J_gd"] == run.J == run.result.J
+    True
     """
 
     instance: Instance
@@ -451,6 +473,14 @@ class CompareResult(Result):
     lam : float
     instance : Instance or None
         Set by :func:`blasso.compare` (None from :func:`blasso.studies.compare.gd_vs_convex`).
+
+    Examples
+    --------
+    >>> import blasso
+    >>> inst = blasso.make_instance(teacher="mixed-signs", n=30, d=2, m=2, seed=0)
+    >>> cmp = blasso.compare(inst, 1e-2, M=10, iters=20000, grid_size=360)
+    >>> cmp.verdict, cmp.reference, cmp.to_dict()["n_matched"]
+    ('same-measure', Measure(2 atoms, d=2, TV=1.69539), 2)
     """
 
     figures: dict
@@ -561,7 +591,8 @@ class CompareResult(Result):
         gap = (np.asarray(tr["J"], dtype=float) - J_ref) / J_ref
         ok = gap > 0
         ax.loglog(it[ok], gap[ok], label="(J_k - J_convex) / J_convex, Algorithm 1")
-        ax.axhline(f["gap_target"], color="C1", ls="--", lw=1, label=f"stopping target {f['gap_target']:g}")
+        if f["gap_target"] > 0:
+            ax.axhline(f["gap_target"], color="C1", ls="--", lw=1, label=f"stopping target {f['gap_target']:g}")
         lo = f["convex"].get("J_lower")
         if lo is not None and J_ref > lo:
             ax.axhline((J_ref - lo) / J_ref, color="gray", ls=":", label="certified bracket width (relative)")
