@@ -203,15 +203,18 @@ def _near_field_table(st) -> str:
     def g(v, fmt):
         return "-" if v is None else format(v, fmt)
 
-    rows = [[r.n, r.seeds, f"{r.violating_fraction:.2f} ({g(r.pred_violating_fraction, '.2f')})",
+    rows = [[r.n, r.seeds, f"{r.violating} = {r.violating_fraction:.3g} ({g(r.pred_violating_fraction, '.3g')})",
              f"{g(r.margin_median, '.2e')} ({g(r.pred_margin_median, '.1e')})", g(r.margin_q10, ".1e"),
              g(r.margin_q90, ".1e"), f"{g(r.angle_median_deg, '.3g')} ({g(r.pred_angle_median_deg, '.2g')})",
-             g(r.far_margin_median, ".2e"), f"{r.far_certified}/{r.seeds}"] for r in st.rows]
+             g(r.far_margin_median, ".2e"), f"{r.far_certified}/{r.seeds}", r.inconclusive] for r in st.rows]
     return format_table(rows, ["n", "seeds", "violating (pred)", "margin median (pred)", "q10", "q90",
-                               "angle deg (pred)", "far margin", "far certified"])
+                               "angle deg (pred)", "far margin", "far certified", "inconcl."])
 
 
 def _print_study(st, out) -> None:
+    def g(v, fmt):
+        return "-" if v is None else format(v, fmt)
+
     law = st.law
     out.print(f"near field, paper teacher d={st.d} m={st.m}: kappa_min = {law.kappa_min:.4f} (Poisson marks "
               f"{law.kappa_min_poisson:.4f}), sigma^2 = {law.sigma2:.3f}, s* = {law.s_star:.1f}/n"
@@ -219,7 +222,11 @@ def _print_study(st, out) -> None:
                  f", limit P(violation) = {law.simulation.get('q', float('nan')):.3f}"))
     out.print(_near_field_table(st))
     for k, f in st.fits.items():
-        if f["slope"] is None:
+        if k == "fraction":
+            est = "-" if f["estimate"] is None else f"{f['estimate']:.3g}"
+            out.print(f"violation rate, {f['quantity']}: {est} [{f['ci'][0]:.3g}, {f['ci'][1]:.3g}] "
+                      f"({f['violating']}/{f['seeds']} seeds); predicted {g(f['predicted'], '.3g')}")
+        elif f["slope"] is None:
             out.print(f"fit {k}: none ({len(f['ns'])} near-field n values)")
         else:
             out.print(f"fit {k}: slope {f['slope']:.3f} [{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] (R^2 {f['r2']:.4f}, "
