@@ -48,7 +48,7 @@ import numpy as np
 from blasso.measure import Measure
 from blasso.memory import check_memory
 from blasso.objective import blasso_objective, dual_objective
-from blasso.progress import as_progress
+from blasso.progress import announce_estimate, as_progress
 from blasso.sphere import normalize, random_sphere
 from blasso.validation import (BlassoInputError, SolverError, check_lam, check_nonneg, check_positive_int, check_rng,
                                check_X, check_y)
@@ -438,10 +438,13 @@ def _start_measure(X, y, lam, grid_size: int) -> Measure:
         return Measure.empty(X.shape[1])
 
 
-def _memory_check(n: int, d: int, cells: int) -> None:
-    """The restricted problem's dense block matrix (n, cells d) and the ascent's (256, n) blocks."""
-    check_memory(8 * n * d * max(cells, 1) * 3 + 8 * 256 * n * 4, f"column generation (n = {n}, d = {d}, "
-                 f"{cells} working cells)")
+def _memory_check(n: int, d: int, cells: int) -> int:
+    """Estimated bytes of a round, checked before allocating: the restricted problem's dense block matrix
+    (n, cells d) three times over (the matrix, its Gram factor's input, the polish's blocks) and the ascent's
+    (256, n) blocks; returns the estimate."""
+    need = 8 * n * d * max(cells, 1) * 3 + 8 * 256 * n * 4
+    check_memory(need, f"column generation (n = {n}, d = {d}, {cells} working cells)")
+    return need
 
 
 @dataclass
@@ -573,6 +576,8 @@ def solve_certified(X, y, lam: float, *, config: ColgenConfig | None = None, sta
         raise BlassoInputError(f"start must be a Measure in dimension d = {d}")
     _memory_check(n, d, 4 * cfg.batch)
     say = as_progress(progress)
+    announce_estimate(say, f"column generation (n = {n}, d = {d})", min(colgen_seconds(n, d), cfg.time_budget),
+                      "blasso.solvers.colgen.colgen_seconds, capped by the time budget")
     t0 = time.perf_counter()
     deadline = t0 + float(cfg.time_budget)
     rng = check_rng(cfg.seed)
@@ -597,10 +602,10 @@ def _loop(X, y, lam, st: _State, cfg: ColgenConfig, rng, Xh, t0: float, deadline
     stall, J_prev = 0, np.inf
     for rnd in range(cfg.max_rounds):
         ta = time.perf_counter()
-        _memory_check(n, d, len(st.cells))
+        mem = _memory_check(n, d, len(st.cells))
         V, best = _round(X, y, lam, st, cfg, rng, deadline)
         row = {"round": rnd + 1, "working_cells": len(st.cells), "atoms": len(st.atoms), "J": st.J,
-               "ascent_max": best}
+               "ascent_max": best, "memory_estimate_bytes": mem}
         if not V.shape[0]:  # no violator found by the ascent: the rigorous sup decides
             left = deadline - time.perf_counter()
             br = sup_abs_eta(st.p, X, tol=min(1e-6, 0.1 * cfg.rel_width), time_budget=max(1.0, min(cfg.sup_budget, left)),
