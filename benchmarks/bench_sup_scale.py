@@ -15,7 +15,14 @@ Parts (``--parts d2,d3,d5``):
 * ``d3`` (n = 1e3 .. 1e5): ``sup_abs_eta`` on the d = 3 paper teacher's ``eta_V``
   (m = 2), whatever route it takes today, within ``--budget``.
 * ``d5`` (n = 100 .. 25600, doubling): ``check_conditions`` on the paper
-  teacher (m = d = 5), within ``--budget``.
+  teacher (m = d = 5), within ``--budget``; with ``--old-rev REV`` also the same
+  call on that revision of the code (checked out once into a temporary git
+  worktree and imported from there), side by side.
+* ``fig2dual``: the dual of the best measure ``compare`` found on the Fig. 2
+  instance (paper teacher, n = 100, d = m = 5, seed 0, lam = 1e-3) before the
+  certified optimum existed: the exchange rounds of ``--old-rev`` (8 rounds,
+  4000-direction grid, 20 s of rigorous sup per round), then ``sup_abs_eta``
+  with ``tol = 1e-13`` and a 60 s budget on this code and on ``--old-rev``.
 
 Every task runs in a fresh subprocess: the data are built first, the high-water
 mark of the resident set is reset (``/proc/self/clear_refs``), the call is timed
@@ -124,8 +131,44 @@ def _eta_v(n: int, d: int, m: int, seed: int):
     return inst, pre
 
 
+def _fig2_measure(task: dict) -> dict:
+    """The exchange rounds' measure on the Fig. 2 instance (run on the code the child imported)."""
+    from blasso.instance import make_instance
+    from blasso.sphere import make_grid
+    from blasso.solvers.refine import convex_reference
+    from blasso.studies.compare import sphere_sup_oracle
+
+    inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=0)
+    t0 = time.perf_counter()
+    cr = convex_reference(inst.X, inst.y, 1e-3, make_grid("auto", 4000, 5), rounds=8, solver="FAST",
+                          sup_oracle=sphere_sup_oracle(inst.X, time_budget=20.0))
+    np.savez(task["measure_file"], theta=cr.measure.theta, c=cr.measure.c)
+    return {**task, "J": cr.J, "J_lower": cr.J_lower, "atoms": len(cr.measure), "wall_s": time.perf_counter() - t0,
+            "peak_MiB": None, "peak_rss_MiB": None}
+
+
+def _fig2_sup(task: dict) -> dict:
+    from blasso.certificates.sup import sup_abs_eta
+    from blasso.instance import make_instance
+
+    inst = make_instance(teacher="paper", n=100, d=5, m=5, seed=0)
+    z = np.load(task["measure_file"])
+    f = np.maximum(inst.X @ z["theta"].T, 0.0) @ z["c"]
+    p = (inst.y - f) / 1e-3
+    res, wall, peak, rss = _measure(lambda: sup_abs_eta(p, inst.X, tol=1e-13, time_budget=task["budget"], rng=0,
+                                                        extra_starts=z["theta"]))
+    return {**task, "method": res.method, "stopped": res.stopped, "lo": res.lo, "hi": res.hi, "gap": res.gap,
+            "wall_s": wall, "peak_MiB": peak, "peak_rss_MiB": rss}
+
+
 def run_child(task: dict) -> dict:
-    """One measurement (in a fresh process)."""
+    """One measurement (in a fresh process; ``task["src"]``: import the package from that checkout)."""
+    if task.get("src"):
+        sys.path.insert(0, task["src"])  # before the installed (editable) package's finder
+    if task["kind"] == "fig2-measure":
+        return _fig2_measure(task)
+    if task["kind"].startswith("fig2-sup"):
+        return _fig2_sup(task)
     from blasso.certificates.sup import sup_abs_eta
     from blasso.certificates.verdict import check_conditions
 
@@ -133,7 +176,7 @@ def run_child(task: dict) -> dict:
     m = task.get("m", 2)
     inst, pre = _eta_v(n, d, m, seed)
     row = {**task, "load_avg_1min": os.getloadavg()[0]}
-    if kind == "check_conditions":
+    if kind in ("check_conditions", "check_conditions-old"):
         res, wall, peak, rss = _measure(lambda: check_conditions(inst.X, inst.teacher_measure(), time_budget=budget,
                                                             rng=seed))
         row.update(verdict=res.verdict, margin=res.margin, sup_method=None if res.sup is None else res.sup.method,
@@ -213,14 +256,39 @@ def table(rows: list) -> str:
                 r = got.get("auto") or got.get("check_conditions") or {}
                 what = (f"{r.get('method')} {r.get('stopped')} gap {r['gap']:.1e}" if "gap" in r
                         else f"{r.get('verdict')} ({r.get('sup_method')})" if "verdict" in r else r.get("error", "-"))
-                body.append([part, n, _f(r.get("wall_s"), ".2f"), _f(r.get("peak_MiB"), ".0f"), "-", "-", what,
-                             "-", "-", "-", "-"])
-    return format_table(body, ["part", "n", "sup s", "sup +MiB", "plain s", "sup/plain", "old route: bnb s",
+                o = got.get("check_conditions-old", {})
+                old = (o.get("error") or f"{o['wall_s']:.1f} ({o.get('verdict')})") if o else "-"
+                body.append([part, n, _f(r.get("wall_s"), ".2f"), _f(r.get("peak_MiB"), ".0f"), "-", "-", old,
+                             "-", "-", _f(r.get("peak_rss_MiB"), ".0f"), what])
+    for r in rows:
+        if r["part"] == "fig2dual" and r["kind"].startswith("fig2-sup"):
+            body.append(["fig2dual", r["kind"], _f(r.get("wall_s"), ".2f"), _f(r.get("peak_MiB"), ".0f"), "-", "-",
+                         r.get("error") or f"[{r['lo']:.13f}, {r['hi']:.13f}] gap {r['gap']:.1e} ({r['stopped']})",
+                         "-", "-", "-", "-"])
+    return format_table(body, ["part", "n", "sup s", "sup +MiB", "plain s", "sup/plain", "old route s",
                                "old grouping s", "check_conditions s", "cc peak RSS MiB", "verdict"])
+
+
+def old_checkout(rev: str) -> str:
+    """A git worktree of ``rev`` in the temporary folder, importable as ``blasso`` (the namespace mapping of
+    ``solvers/`` and ``certificates/`` that installation does is made with two symlinks)."""
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    dest = Path(tempfile.gettempdir()) / f"blasso-rev-{rev}"
+    if not dest.exists():
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", "-f", str(dest), rev], check=True,
+                       capture_output=True)
+    for sub in ("solvers", "certificates"):
+        link = dest / "blasso" / sub
+        if not link.exists():
+            link.symlink_to(dest / sub, target_is_directory=True)
+    return str(dest)
 
 
 def tasks_for(parts: list, args) -> list:
     out = []
+    old = old_checkout(args.old_rev) if args.old_rev and ("d5" in parts or "fig2dual" in parts) else None
     ints = (lambda s: [int(float(v)) for v in s.split(",") if v])
     if "d2" in parts:
         for n in ints(args.d2_ns):
@@ -233,14 +301,27 @@ def tasks_for(parts: list, args) -> list:
         out += [{"part": "d3", "kind": "auto", "n": n, "d": 3, "m": 2, "seed": args.seed, "budget": args.budget}
                 for n in ints(args.d3_ns)]
     if "d5" in parts:
-        out += [{"part": "d5", "kind": "check_conditions", "n": n, "d": 5, "m": 5, "seed": args.seed,
-                 "budget": args.budget} for n in ints(args.d5_ns)]
+        for n in ints(args.d5_ns):
+            out.append({"part": "d5", "kind": "check_conditions", "n": n, "d": 5, "m": 5, "seed": args.seed,
+                        "budget": args.budget})
+            if old:
+                out.append({"part": "d5", "kind": "check_conditions-old", "n": n, "d": 5, "m": 5, "seed": args.seed,
+                            "budget": args.budget, "src": old, "rev": args.old_rev})
+    if "fig2dual" in parts:
+        if not old:
+            raise SystemExit("--parts fig2dual needs --old-rev (the code whose compare found the measure)")
+        mf = str(Path(args.out).with_name("sup_fig2dual_measure.npz"))
+        base = {"part": "fig2dual", "n": 100, "d": 5, "m": 5, "seed": 0, "measure_file": mf}
+        out += [{**base, "kind": "fig2-measure", "budget": 600.0, "src": old, "rev": args.old_rev},
+                {**base, "kind": "fig2-sup", "budget": 60.0},
+                {**base, "kind": "fig2-sup-old", "budget": 60.0, "src": old, "rev": args.old_rev}]
     return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="d2,d3,d5", help="comma-separated subset of d2,d3,d5")
+    ap.add_argument("--parts", default="d2,d3,d5", help="comma-separated subset of d2,d3,d5,fig2dual")
+    ap.add_argument("--old-rev", default=None, help="git revision run beside this code (d5, fig2dual)")
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per call (time_budget; old route, d3, d5)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--d2-ns", default=",".join(map(str, D2_NS)))
@@ -263,9 +344,9 @@ def main(argv=None) -> int:
         print(json.dumps(exponents(rows)), "\n" + json.dumps(exponents(rows, top=3)))
         return 0
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    bad = [p for p in parts if p not in ("d2", "d3", "d5")]
+    bad = [p for p in parts if p not in ("d2", "d3", "d5", "fig2dual")]
     if bad:
-        ap.error(f"unknown parts {bad}; choose from d2, d3, d5")
+        ap.error(f"unknown parts {bad}; choose from d2, d3, d5, fig2dual")
     out = Path(args.out)
     rows: list = []
     prev = json.loads(out.read_text()) if out.exists() else {}
@@ -273,9 +354,11 @@ def main(argv=None) -> int:
     for task in tasks_for(parts, args):
         rows.append(spawn(task))
         r = rows[-1]
-        print(f"{r['part']} {r['kind']:>16} n={r['n']:>8}: "
-              + (r["error"] if "error" in r else f"{r['wall_s']:.3f} s, +{r['peak_MiB']:.0f} MiB"
-                 f" (process peak {r['peak_rss_MiB'] or float('nan'):.0f} MiB)"), flush=True)
+        extra = (f", {r.get('verdict') or ''} {r.get('stopped') or ''} gap {r['gap']:.1e}" if "gap" in r else
+                 f", {r.get('verdict')}, margin {r.get('margin')}" if "verdict" in r else "")
+        print(f"{r['part']} {r['kind']:>20} n={r['n']:>8}: "
+              + (r["error"] if "error" in r else f"{r['wall_s']:.3f} s, +{r['peak_MiB'] or float('nan'):.0f} MiB"
+                 f" (process peak {r['peak_rss_MiB'] or float('nan'):.0f} MiB){extra}"), flush=True)
         res = {"cores": os.cpu_count(), "exponents": exponents(kept + rows),
                "exponents_3_largest_n": exponents(kept + rows, top=3), "tasks": kept + rows,
                "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:]))}
