@@ -179,19 +179,25 @@ def test_plot_draws_into_the_given_axes(name, results):
     pytest.importorskip("matplotlib")
     from blasso.plotting import new_figure
 
+    import matplotlib.pyplot as plt
+
     fig, ax = new_figure()
     assert results[name].plot(ax=ax) is ax
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
-    other = results[name].plot()                     # a new figure when no axes is given
-    assert other is not ax and other.get_title()
+    other = results[name].plot()                     # a new pyplot figure when no axes is given (plt.show() shows it)
+    assert other is not ax and other.get_title() and plt.fignum_exists(other.figure.number)
+    plt.close(other.figure)
 
 
 def test_other_plot_kinds(results):
     pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
     ax = results["compare"].plot(kind="atoms")
     assert "angle" in ax.get_xlabel() and ax.get_title()
     ax = results["certify"].plot(kind="margin")
     assert "margin" in ax.get_ylabel()
+    plt.close("all")
     with pytest.raises(BlassoInputError, match="kind"):
         results["compare"].plot(kind="nope")
     assert set(results["certify"].figures()) == {"eta_circle.png", "margin_curve.png"}

@@ -10,6 +10,10 @@ and ``certificates``.
 
 Modules
 -------
+api
+    The public API (``blasso.solve``, ``certify``, ``compare``, ...), with the
+    result objects of :mod:`~blasso.studies.results` and
+    :mod:`~blasso.studies.certify_results`.
 compare
     Measure comparison (matching, flat distance) and GD against a certified
     convex ground truth.

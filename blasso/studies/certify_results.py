@@ -15,7 +15,7 @@ import numpy as np
 from ..instance import Instance
 from ..measure import Measure
 from ..validation import BlassoInputError, check_choice
-from .results import Result, _title, format_table
+from .results import Result, _title, format_table, plot_axes
 
 __all__ = ["CertifyResult", "PopulationCertificateResult", "AssumptionsResult", "DemoResult"]
 
@@ -148,8 +148,6 @@ class CertifyResult(Result):
         Axes
         """
         from blasso.certificates.plot import plot_circle, plot_margin_curve, plot_sphere_map, report_title
-        from blasso.plotting import axes_or_new
-
         kind = check_choice(kind, ("auto", "eta", "margin"), name="kind")
         rep, X, d = self.report, self.instance.X, self.instance.d
         cond = rep.conditions
@@ -157,7 +155,7 @@ class CertifyResult(Result):
         if kind == "margin":
             if not cond.curve:
                 raise BlassoInputError("no margin curve in this report (the conditions stopped before it)")
-            ax = axes_or_new(ax, (7, 4.2))
+            ax = plot_axes(ax, (7, 4.2))
             return plot_margin_curve(cond.curve, ax=ax, title=report_title(rep, X, "margin curve"))
         if d not in (2, 3):
             raise BlassoInputError(f"eta_V is drawn in d = 2 or 3 (here d = {d}); use kind='margin'")
@@ -167,10 +165,10 @@ class CertifyResult(Result):
             if rep.p_grid is not None:
                 curves[f"eta of the grid dual ({'p_0' if rep.lam == 0 else 'p_lam'})"] = rep.p_grid
             return plot_circle(X, curves, atoms=rep.target.theta, signs=rep.target.c, mark=mark,
-                               ax=axes_or_new(ax, (9, 4)), title=report_title(rep, X, "eta over the circle"))
+                               ax=plot_axes(ax, (9, 4)), title=report_title(rep, X, "eta over the circle"))
         sup = None if cond.sup is None else cond.sup.hi
         return plot_sphere_map(X, cond.pre.p, atoms=rep.target.theta, signs=rep.target.c,
-                               mark=None if mark is None else mark[:3], sup=sup, ax=axes_or_new(ax, (9, 5.5)),
+                               mark=None if mark is None else mark[:3], sup=sup, ax=plot_axes(ax, (9, 5.5)),
                                title=report_title(rep, X, "eta_V over the sphere"))
 
 
@@ -268,9 +266,9 @@ class PopulationCertificateResult(Result):
         -------
         Axes
         """
-        from blasso.plotting import axes_or_new, instance_title, place_legend
+        from blasso.plotting import instance_title, place_legend
 
-        ax = axes_or_new(ax, (7, 4.2))
+        ax = plot_axes(ax, (7, 4.2))
         rows = [r for r in self.margin_curve if r[1] is not None]
         if rows:
             r = np.array([row[0] for row in rows], dtype=float)
@@ -370,10 +368,10 @@ class AssumptionsResult(Result):
         -------
         Axes
         """
-        from blasso.plotting import axes_or_new, place_legend
+        from blasso.plotting import place_legend
         from blasso.studies.assumptions import ASSUMPTION_IDS
 
-        ax = axes_or_new(ax, (6.5, 5.2))        # first: a clear error without matplotlib
+        ax = plot_axes(ax, (6.5, 5.2))        # first: a clear error without matplotlib
         from matplotlib.colors import to_rgb
         from matplotlib.patches import Patch
 
@@ -486,9 +484,9 @@ class DemoResult(Result):
         -------
         Axes
         """
-        from blasso.plotting import axes_or_new, place_legend
+        from blasso.plotting import place_legend
 
-        ax = axes_or_new(ax, (7, 4.2))
+        ax = plot_axes(ax, (7, 4.2))
         m = len(self.teacher)
         x = np.arange(m + 1)
         width = 0.8 / (len(self.runs) + 1)

@@ -25,7 +25,7 @@ from ..instance import Instance
 from ..measure import Measure
 from ..sphere import Grid, geodesic_distance
 
-__all__ = ["Result", "SolveResult", "GDRunResult", "CompareResult", "format_table", "STOP_REASONS"]
+__all__ = ["Result", "SolveResult", "GDRunResult", "CompareResult", "format_table", "plot_axes", "STOP_REASONS"]
 
 #: What each stop reason of Algorithm 1 means (``GDRunResult.reason``).
 STOP_REASONS = {
@@ -75,6 +75,23 @@ class Result:
     def report_sections(self) -> dict:
         """The other parts of a JSON report: ``measures``, ``solver_status``, ``solvers``, ``sizes``, ``seeds``."""
         return {}
+
+
+def plot_axes(ax=None, figsize=(6.4, 4.8)):
+    """``ax``, or the Axes of a new pyplot figure (so that ``plt.show()`` and notebooks display it).
+
+    Unlike the commands' figures (:func:`blasso.plotting.new_figure`, never
+    registered with pyplot), a result's ``plot()`` is interactive use: its new
+    figure is a pyplot one.  Without matplotlib: one :class:`BlassoInputError` line.
+    """
+    from blasso.plotting import require_matplotlib
+
+    if ax is not None:
+        return ax
+    require_matplotlib()
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize, layout="constrained")[1]
 
 
 def _title(what: str, inst: Instance | None, **kw) -> str:
@@ -231,9 +248,7 @@ class SolveResult(Result):
         -------
         Axes
         """
-        from blasso.plotting import axes_or_new
-
-        ax = axes_or_new(ax, (7.5, 4.6))
+        ax = plot_axes(ax, (7.5, 4.6))
         measures = {"grid solution": self.measure}
         if self.exact is not None:
             measures["certified optimum"] = self.exact.measure
@@ -436,9 +451,9 @@ class GDRunResult(Result):
         -------
         Axes
         """
-        from blasso.plotting import axes_or_new, place_legend
+        from blasso.plotting import place_legend
 
-        ax = axes_or_new(ax, (7, 4.4))
+        ax = plot_axes(ax, (7, 4.4))
         tr = self.result.trace
         it = np.maximum(np.asarray(tr["iter"], dtype=float), 1.0)
         ax.loglog(it, tr["J"], label="J of the network's measure (BLASSO objective)")
@@ -573,11 +588,11 @@ class CompareResult(Result):
         -------
         Axes
         """
-        from blasso.plotting import axes_or_new, place_legend
+        from blasso.plotting import place_legend
         from blasso.validation import check_choice
 
         kind = check_choice(kind, ("gap", "atoms"), name="kind")
-        ax = axes_or_new(ax, (7.5, 4.6))
+        ax = plot_axes(ax, (7.5, 4.6))
         f = self.figures
         title = _title("Algorithm 1 vs the convex optimum", self.instance, lam=self.lam, M=f["gd"]["M"],
                        verdict=f["verdict"])
