@@ -105,3 +105,15 @@ def test_bad_start_refused():
     other = make_instance(teacher="paper", n=20, d=2, m=2, seed=0).teacher_measure()
     with pytest.raises(BlassoInputError, match="start must be a Measure in dimension d = 3"):
         solve_certified(inst.X, inst.y, 1e-3, start=other)
+
+
+def test_above_lam_max_the_zero_measure():
+    """lam >= lam_max = sup |eta_{y}| (the zero measure's dual is feasible): the optimum is exactly zero."""
+    from blasso.certificates.sup import sup_abs_eta
+
+    inst = _instance("mixed-signs", 60, 2, 2, 0.02, 1)
+    lam_max = sup_abs_eta(inst.y, inst.X).hi
+    res = solve_certified(inst.X, inst.y, 1.5 * lam_max, config=ColgenConfig(check_unique=False))
+    assert len(res.measure) == 0
+    assert res.J_upper == pytest.approx(float(inst.y @ inst.y) / (2 * inst.X.shape[0]), rel=1e-15)
+    assert res.J_lower <= res.J_upper and res.rel_width <= 1e-12
