@@ -19,7 +19,7 @@ from blasso.sphere import geodesic_distance
 
 inst = blasso.paper_instance(seed=0, lam=1e-3)
 print(inst)
-res = blasso.solve(inst, exact=True, time_budget=50)
+res = blasso.solve(inst, exact=True, time_budget=40)
 print(res)
 print(res.reason)
 
