@@ -36,7 +36,7 @@ def _pick(records: list, n: int, violating: int, other: int) -> list:
 
 
 def _compact(st, rec: dict, n: int, wall: float) -> dict:
-    rows = [{k: r[k] for k in ("lam", "support_atoms", "rel_width", "clusters", "outside_mass", "outside_count",
+    rows = [{k: r[k] for k in ("lam", "support_atoms", "raw_atoms", "dust_mass", "rel_width", "clusters", "outside_mass", "outside_count",
                                "extra_mass", "flat_distance", "split", "exactly_m", "uniqueness")} for r in st.rows]
     bp = st.basis_pursuit
     return {"n": n, "seed": rec["seed"], "conditions": rec["verdict"], "margin": rec["margin"],

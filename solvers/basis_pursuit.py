@@ -225,8 +225,8 @@ def restricted_basis_pursuit(X, y, cells: WorkingCells, *, solver: str = "CLARAB
     return atoms, q, rres, status
 
 
-def _warm_start(X, y, cfg: BPConfig, cells, start: Measure | None, say) -> tuple[WorkingCells, list]:
-    """The working set and the lower-bound candidates ``(label, q, sup)`` of the warm BLASSO path."""
+def _warm_start(X, y, cfg: BPConfig, cells, start: Measure | None, say) -> tuple[WorkingCells, list, Measure]:
+    """The working set, the lower-bound candidates ``(label, q, sup)`` and the measure of the warm BLASSO path."""
     n, d = X.shape
     cands = []
     if cfg.warm_lams:
@@ -234,7 +234,7 @@ def _warm_start(X, y, cfg: BPConfig, cells, start: Measure | None, say) -> tuple
                         progress=say)
         for lam, res in zip(cfg.warm_lams, path):
             cands.append((f"BLASSO dual p_lam at lam = {lam:g}", res.info["p"], res.sup))
-        return path[-1].info["working_cells"], cands
+        return path[-1].info["working_cells"], cands, path[-1].measure
     wc = cells if cells is not None else WorkingCells.empty(n)
     Xh = _unit_rows(X)
     nw = _walls_per_cell(ColgenConfig(), n, d)
@@ -242,7 +242,17 @@ def _warm_start(X, y, cfg: BPConfig, cells, start: Measure | None, say) -> tuple
         _add_cell(wc, X, Xh, th, nw)
     if len(wc) == 0:
         _add_cell(wc, X, Xh, normalize(X.T @ y), nw)
-    return wc, cands
+    return wc, cands, start if start is not None else Measure.empty(d)
+
+
+def _cell_atoms(X, wc: WorkingCells, nu: Measure) -> list:
+    """``(cell, sign, v)`` triples of ``nu``'s atoms whose cells are in the working set."""
+    out = []
+    for th, c in zip(nu.theta, nu.c):
+        k = wc.index((X @ th) > 0)
+        if k is not None:
+            out.append((k, 1.0 if c > 0 else -1.0, abs(c) * th))
+    return out
 
 
 def _best_lower(X, y, cands: list) -> tuple[float, str, dict]:
@@ -269,7 +279,10 @@ def solve_basis_pursuit(X, y, *, config: BPConfig | None = None, cells: WorkingC
     cells : WorkingCells, optional
         A working set to start from (used when ``config.warm_lams`` is empty).
     start : Measure, optional
-        Atoms whose cells start the working set (idem).
+        Atoms whose cells start the working set (idem), e.g. the optimum at the
+        smallest ``lam`` of a path: before any column generation, basis pursuit
+        on the cells of its largest atoms is tried (:func:`_sparsest`), which
+        closes at once when the teacher is identifiable.
     duals : list of (label, q, sup), optional
         More lower-bound candidates, e.g. the duals ``p_lam`` of a BLASSO path
         with their rigorous sup dicts (``hi``): any ``q`` gives
@@ -301,9 +314,14 @@ def solve_basis_pursuit(X, y, *, config: BPConfig | None = None, cells: WorkingC
     rng = check_rng(cfg.seed)
     Xh = _unit_rows(X)
     nw = _walls_per_cell(ColgenConfig(), n, d)
-    wc, cands = _warm_start(X, y, cfg, cells, start, say)
+    wc, cands, warm = _warm_start(X, y, cfg, cells, start, say)
     cands = cands + list(duals or [])
     rounds, extra, stop, q, nu, rres = [], np.zeros((0, d)), "max_rounds", None, Measure.empty(d), np.nan
+    quick, info = _sparsest(X, y, wc, _cell_atoms(X, wc, warm), warm, _best_lower(X, y, cands)[0], cfg.solver,
+                            tol=cfg.rel_width)
+    if info:   # the warm measure's largest cells already give a primal within the certified gap
+        rounds.append(info)
+        return _bp_result(X, y, quick, None, 0.0, cands, rounds, len(wc), "converged (sparsest warm cells)", t0, say)
     for rnd in range(cfg.max_rounds):
         atoms, q, rres, status = restricted_basis_pursuit(X, y, wc, solver=cfg.solver)
         nu = _measure(atoms, d)
@@ -341,14 +359,14 @@ def solve_basis_pursuit(X, y, *, config: BPConfig | None = None, cells: WorkingC
         if len(wc) == before:
             stop = "violating cells already in the working set (restricted problem not solved to tolerance)"
             break
-    nu, info = _sparsest(X, y, wc, atoms, nu, _best_lower(X, y, cands)[0], cfg.solver)
+    nu, info = _sparsest(X, y, wc, atoms, nu, _best_lower(X, y, cands)[0], cfg.solver, tol=max(cfg.rel_width, 1e-9))
     if info:
         rounds.append(info)
     return _bp_result(X, y, nu, q, rres, cands, rounds, len(wc), stop, t0, say)
 
 
 def _sparsest(X, y, wc: WorkingCells, atoms: list, nu: Measure, lower: float, solver: str,
-              tol: float = 1e-9) -> tuple[Measure, dict]:
+              tol: float = 1e-9, max_k: int = 12) -> tuple[Measure, dict]:
     """The primal on the fewest working cells (largest atoms first) that is still optimal within ``tol``.
 
     An interior-point primal spreads a little mass over the neighbouring cells
@@ -361,7 +379,7 @@ def _sparsest(X, y, wc: WorkingCells, atoms: list, nu: Measure, lower: float, so
         return nu, {}
     order = sorted(range(len(atoms)), key=lambda i: -float(np.linalg.norm(atoms[i][2])))
     n, d = X.shape
-    for K in range(1, len(atoms)):
+    for K in range(1, min(len(atoms), max_k) + 1):
         sub = WorkingCells.empty(n)
         for i in order[:K]:
             c = atoms[i][0]

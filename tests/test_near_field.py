@@ -193,6 +193,11 @@ def test_cluster_structure_against_a_direct_computation():
             assert c["extra_mass"] == pytest.approx(sum(abs(nu.c[i]) for i in idx) - abs(nu.c[top]))
     out = [i for i in range(12) if ang[i].min() > 0.08]
     assert cs["outside_count"] == len(out) and cs["outside_mass"] == pytest.approx(sum(abs(nu.c[i]) for i in out))
+    # atoms at or below min_mass are dust: not counted anywhere, their mass reported
+    light = cluster_structure(nu, T, 0.08, min_mass=0.5)
+    heavy = np.abs(nu.c) > 0.5
+    assert light["dust_count"] == int((~heavy).sum()) and light["dust_mass"] == pytest.approx(nu.c[~heavy].sum())
+    assert sum(c["count"] for c in light["clusters"]) + light["outside_count"] == int(heavy.sum())
 
 
 def _rows(measures, T, lams, n=1000):

@@ -96,9 +96,17 @@ def add_arguments(p) -> None:
                         "near_field_zoom_dD_mM.png")
 
 
+def _stems(combos: list) -> list:
+    """``dD_mM`` per study, with ``_sK`` (seeds) added where two studies share d and m."""
+    dup = {(d, m) for d, m, _ in combos if sum((d, m) == (e, f) for e, f, _ in combos) > 1}
+    return [f"d{d}_m{m}" + (f"_s{k}" if (d, m) in dup else "") for d, m, k in combos]
+
+
 def _near_field_members(args) -> tuple:
-    combos = [(s["d"], s["m"]) for s in _load_reports(args.from_json)] if args.from_json else [(args.d, args.m)]
-    return ("near_field_fraction.png",) + tuple(f"near_field_{k}_d{d}_m{m}.png" for d, m in combos for k in ("margin", "zoom"))
+    combos = ([(s["d"], s["m"], s["seeds"]) for s in _load_reports(args.from_json)] if args.from_json
+              else [(args.d, args.m, args.seeds)])
+    return ("near_field_fraction.png",) + tuple(f"near_field_{k}_{s}.png" for s in _stems(combos)
+                                                for k in ("margin", "zoom"))
 
 
 def outputs(args) -> list:
@@ -258,10 +266,10 @@ def _near_field_plots(studies, folder: Path, out) -> None:
     from ._common import publish_dir
 
     def make(tmp):
-        files = [save_figure(plot_fraction(studies).figure, Path(tmp) / "near_field_fraction.png")]
-        for st in studies:
-            files.append(save_figure(plot_margin(st), Path(tmp) / f"near_field_margin_d{st.d}_m{st.m}.png"))
-            files.append(save_figure(_zoom(st, out).figure, Path(tmp) / f"near_field_zoom_d{st.d}_m{st.m}.png"))
+        files = [save_figure(plot_fraction(studies), Path(tmp) / "near_field_fraction.png")]
+        for st, stem in zip(studies, _stems([(s.d, s.m, s.seeds) for s in studies])):
+            files.append(save_figure(plot_margin(st), Path(tmp) / f"near_field_margin_{stem}.png"))
+            files.append(save_figure(_zoom(st, out).figure, Path(tmp) / f"near_field_zoom_{stem}.png"))
         return files
 
     for f in publish_dir(make, folder):

@@ -192,18 +192,20 @@ def _errors(nu: Measure, teacher: Measure, match_angle: float, prune_rtol: float
             "spurious_mass": spur, "tv": float(np.abs(nu.c).sum()), "measure": nu}
 
 
-def cluster_structure(nu: Measure, teacher: Measure, radius: float) -> dict:
+def cluster_structure(nu: Measure, teacher: Measure, radius: float, *, min_mass: float = 0.0) -> dict:
     """The support of ``nu`` read against the teacher: one cluster per teacher atom, and the mass elsewhere.
 
-    Each atom of ``nu`` within ``radius`` (radians) of its nearest teacher atom
-    joins that atom's cluster.  Per teacher atom ``j``: ``count``, ``mass``
-    (summed weights), ``c`` (the teacher's weight), ``mass_error = mass - c``,
-    ``radius`` (largest angle of the cluster's atoms to ``theta_j``),
-    ``main_angle`` and ``main_mass`` (its largest atom), ``extra_mass`` (the
-    ``|c|`` of the others).  Overall: ``outside_mass`` and ``outside_count``
-    (atoms farther than ``radius`` from every teacher atom), ``split`` (a
-    cluster with two atoms or more) and ``exactly_m`` (one atom per cluster,
-    none outside).
+    Each atom of ``nu`` with ``|c| > min_mass`` within ``radius`` (radians) of
+    its nearest teacher atom joins that atom's cluster.  Per teacher atom ``j``:
+    ``count``, ``mass`` (summed weights), ``c`` (the teacher's weight),
+    ``mass_error = mass - c``, ``radius`` (largest angle of the cluster's atoms
+    to ``theta_j``), ``main_angle`` and ``main_mass`` (its largest atom),
+    ``extra_mass`` (the ``|c|`` of the others).  Overall: ``outside_mass`` and
+    ``outside_count`` (atoms farther than ``radius`` from every teacher atom),
+    ``dust_mass`` and ``dust_count`` (atoms with ``|c| <= min_mass``, anywhere:
+    not counted, e.g. below what a certified bracket can tell from 0),
+    ``split`` (a cluster with two atoms or more) and ``exactly_m`` (one atom
+    per cluster, none outside).
 
     Examples
     --------
@@ -217,24 +219,28 @@ def cluster_structure(nu: Measure, teacher: Measure, radius: float) -> dict:
     from ..sphere import geodesic_distance
 
     m = len(teacher)
-    D = geodesic_distance(nu.theta, teacher.theta) if len(nu) else np.zeros((0, m))
-    near = np.argmin(D, axis=1) if len(nu) else np.zeros(0, dtype=int)
-    ang = D[np.arange(len(nu)), near] if len(nu) else np.zeros(0)
+    heavy = np.abs(nu.c) > min_mass
+    dust = float(np.abs(nu.c[~heavy]).sum()) if len(nu) else 0.0
+    th, cc = nu.theta[heavy], nu.c[heavy]
+    D = geodesic_distance(th, teacher.theta) if len(cc) else np.zeros((0, m))
+    near = np.argmin(D, axis=1) if len(cc) else np.zeros(0, dtype=int)
+    ang = D[np.arange(len(cc)), near] if len(cc) else np.zeros(0)
     inside = ang <= radius
     clusters = []
     for j in range(m):
         sel = np.flatnonzero(inside & (near == j))
-        c = nu.c[sel]
+        c = cc[sel]
         top = sel[np.argmax(np.abs(c))] if sel.size else None
         clusters.append({"count": int(sel.size), "mass": float(c.sum()), "c": float(teacher.c[j]),
                          "mass_error": float(c.sum() - teacher.c[j]),
                          "radius": float(ang[sel].max()) if sel.size else None,
                          "main_angle": None if top is None else float(ang[top]),
-                         "main_mass": None if top is None else float(nu.c[top]),
-                         "extra_mass": float(np.abs(c).sum() - (abs(nu.c[top]) if top is not None else 0.0))})
-    out_mass = float(np.abs(nu.c[~inside]).sum()) if len(nu) else 0.0
+                         "main_mass": None if top is None else float(cc[top]),
+                         "extra_mass": float(np.abs(c).sum() - (abs(cc[top]) if top is not None else 0.0))})
+    out_mass = float(np.abs(cc[~inside]).sum()) if len(cc) else 0.0
     return {"radius_used": float(radius), "clusters": clusters, "outside_mass": out_mass,
-            "outside_count": int((~inside).sum()), "split": any(cl["count"] > 1 for cl in clusters),
+            "outside_count": int((~inside).sum()), "dust_mass": dust, "dust_count": int((~heavy).sum()),
+            "split": any(cl["count"] > 1 for cl in clusters),
             "exactly_m": all(cl["count"] == 1 for cl in clusters) and not (~inside).any()}
 
 
@@ -257,7 +263,7 @@ def _lam_list(X, y, lams, lam_min, factor, max_points, grid_size, d):
     return out, None
 
 
-def _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, radius, say) -> tuple[list, list]:
+def _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, radius, min_mass, say) -> tuple[list, list]:
     """One row per ``lam`` from the warm-started certified path (and the path's results)."""
     from blasso.solvers.colgen import lam_path
 
@@ -268,10 +274,11 @@ def _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, rad
     for lam, res in zip(lam_list, path):
         e = _errors(res.measure, T, match_angle, prune_rtol, merge_angle)
         nu = e.pop("measure")
-        cs = cluster_structure(res.measure, T, radius)
+        cs = cluster_structure(res.measure, T, radius, min_mass=min_mass)
         row = {"lam": float(lam), "J": float(res.J_upper), "J_lower": float(res.J_lower),
                "rel_width": float(res.rel_width), "ground_truth": "colgen", **e,
-               "support_atoms": len(res.measure), "clusters": cs["clusters"], "outside_mass": cs["outside_mass"],
+               "support_atoms": len(res.measure) - cs["dust_count"], "raw_atoms": len(res.measure),
+               "dust_mass": cs["dust_mass"], "clusters": cs["clusters"], "outside_mass": cs["outside_mass"],
                "outside_count": cs["outside_count"], "split": cs["split"], "exactly_m": cs["exactly_m"],
                "extra_mass": float(sum(c["extra_mass"] for c in cs["clusters"])),
                "flat_distance": float(flat_distance(res.measure, T)),
@@ -283,15 +290,16 @@ def _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, rad
     return rows, path
 
 
-def _basis_pursuit_row(inst, path, lam_list, T, radius, cfg, say) -> dict:
+def _basis_pursuit_row(inst, path, lam_list, T, radius, min_mass, cfg, say) -> dict:
     """The exact ``lam = 0`` problem, warm-started from the path's last working set and duals."""
     from blasso.solvers.basis_pursuit import BPConfig, solve_basis_pursuit
 
     duals = [(f"BLASSO dual p_lam at lam = {lam:g}", r.info["p"], r.sup) for lam, r in zip(lam_list, path)]
-    bp = solve_basis_pursuit(inst.X, inst.y, cells=path[-1].info["working_cells"], duals=duals, progress=say,
+    bp = solve_basis_pursuit(inst.X, inst.y, cells=path[-1].info["working_cells"], start=path[-1].measure,
+                             duals=duals, progress=say,
                              config=BPConfig(warm_lams=(), sup_budget=cfg.sup_budget, time_budget=cfg.time_budget,
                                              seed=cfg.seed))
-    cs = cluster_structure(bp.measure, T, radius)
+    cs = cluster_structure(bp.measure, T, radius, min_mass=min_mass)
     out = {k: v for k, v in bp.to_dict().items() if k not in ("rounds", "measure")}
     out.update({"teacher_tv": T.tv, "clusters": cs["clusters"], "outside_mass": cs["outside_mass"],
                 "split": cs["split"], "exactly_m": cs["exactly_m"], "atoms": bp.measure.to_dict()})
@@ -303,7 +311,7 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
                sup_budget: float = 10.0, time_budget: float = 300.0, match_angle: float = 0.1,
                merge_angle: float = 0.02, prune_rtol: float = 1e-6, slope_tol: float = 0.3, min_r2: float = 0.95,
                check_conditions: bool = False, cluster_radius: float | None = None, basis_pursuit: bool = True,
-               check_unique: bool = True, seed: int = 0, progress=None) -> LamStudy:
+               check_unique: bool = True, support_rtol: float = 1e-7, seed: int = 0, progress=None) -> LamStudy:
     """Theorem 3.5: the certified BLASSO optimum against the teacher as ``lam`` decreases, and at ``lam = 0``.
 
     Every ``lam`` is solved by :func:`blasso.solvers.colgen.lam_path` (column
@@ -353,6 +361,11 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         Solve ``lam = 0`` exactly (identifiability).
     check_unique : bool
         Run the uniqueness test of each solve (one more rigorous sup per ``lam``).
+    support_rtol : float
+        Atoms lighter than ``support_rtol * TV(teacher)`` are not counted in the
+        support (reported as ``dust_mass``): the certified bracket cannot tell
+        them from 0 (splitting an atom by an angle ``a`` moves ``J`` only at
+        order ``a^2``) and the polish leaves some of that size.
     seed : int
     progress : callable, optional
         A :mod:`blasso.progress` hook.
@@ -385,8 +398,9 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
     lam_list, lmax = _lam_list(X, y, lams, lam_min, factor, max_points, grid_size, inst.d)
     cfg = ColgenConfig(sup_budget=sup_budget, time_budget=time_budget, check_unique=check_unique, seed=seed)
     say(f"theory lam: certified path over {len(lam_list)} values of lam ({lam_list[0]:.3e} .. {lam_list[-1]:.3e})")
-    rows, path = _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, radius, say)
-    bp = _basis_pursuit_row(inst, path, lam_list, T, radius, cfg, say) if basis_pursuit else None
+    min_mass = float(support_rtol) * T.tv
+    rows, path = _path_rows(inst, lam_list, cfg, T, match_angle, prune_rtol, merge_angle, radius, min_mass, say)
+    bp = _basis_pursuit_row(inst, path, lam_list, T, radius, min_mass, cfg, say) if basis_pursuit else None
     exact = [r for r in rows if r["n_atoms"] == T.__len__() and r["n_matched"] == len(T) and r["spurious_mass"] == 0]
     lx = [r["lam"] for r in exact]
     slopes = {k: fit_loglog(lx, [r[k] for r in exact], min_r2=min_r2).to_dict() for k in ("err_r2", "err_theta2")}
@@ -398,7 +412,8 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         cond = _conditions(X, T, sup_budget, seed, say)
         verdict, reason = _lam_verdict(rows, slopes, len(T), slope_tol, min_r2, cond)
     tol = {"slope_target": 2.0, "slope_tol": slope_tol, "min_r2": min_r2, "match_angle": match_angle,
-           "merge_angle": merge_angle, "prune_rtol": prune_rtol, "stop_rtol": stop_rtol, "cluster_radius": radius}
+           "merge_angle": merge_angle, "prune_rtol": prune_rtol, "stop_rtol": stop_rtol, "cluster_radius": radius,
+           "support_rtol": support_rtol}
     return LamStudy(rows=rows, slopes=slopes, verdict=verdict, reason=reason, m=len(T), tolerances=tol,
                     conditions=cond, lam_max=lmax, basis_pursuit=bp,
                     verdicts=support_verdicts(rows, bp, T, n=inst.n, cond=cond))
