@@ -138,7 +138,9 @@ class BPResult:
 
 
 def dual_lower_bound(q, X, y, *, sup_budget: float = 60.0, rng=0) -> tuple[float, dict]:
-    """``<y, q>/n / max(1, hi)`` with ``hi`` the rigorous upper end of ``sup |eta_q|``: a lower bound of ``BP*``.
+    """A rigorous lower bound of the basis-pursuit value from any dual vector ``q``.
+
+    The bound is ``<y, q>/n / max(1, hi)`` with ``hi`` the rigorous upper end of ``sup |eta_q|``.
 
     Returns ``(bound, sup)``; the bound is ``-inf`` when the sup is not rigorous.
 
@@ -269,7 +271,7 @@ def _best_lower(X, y, cands: list) -> tuple[float, str, dict]:
 
 def solve_basis_pursuit(X, y, *, config: BPConfig | None = None, cells: WorkingCells | None = None,
                         start: Measure | None = None, duals: list | None = None, progress=None) -> BPResult:
-    """``min ||nu||_TV s.t. Phi nu = y`` over the sphere by column generation, with a rigorous lower bound.
+    """``min ||nu||_TV`` subject to ``Phi nu = y`` over the sphere by column generation, with a rigorous lower bound.
 
     Parameters
     ----------
