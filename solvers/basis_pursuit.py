@@ -42,8 +42,8 @@ from blasso.progress import as_progress
 from blasso.sphere import normalize
 from blasso.validation import BlassoInputError, SolverError, check_rng, check_X, check_y
 
-from .colgen import ColgenConfig, WorkingCells, _add_cell, _atoms, _infeasible_rows, _measure, _starts, \
-    _unit_rows, _violators, _walls_per_cell, lam_path
+from .colgen import ColgenConfig, WorkingCells, _add_cell, _measure, _starts, _unit_rows, _violators, \
+    _walls_per_cell, lam_path, solve_with_lazy_walls
 from .lasso_cvxpy import solver_options
 
 __all__ = ["BPConfig", "BPResult", "solve_basis_pursuit", "restricted_basis_pursuit", "dual_lower_bound"]
@@ -213,17 +213,8 @@ def restricted_basis_pursuit(X, y, cells: WorkingCells, *, solver: str = "CLARAB
     ``atoms`` are ``(cell, sign, v)`` triples (:mod:`blasso.solvers.colgen`); ``q`` the dual in the range of
     the working features.
     """
-    for _ in range(wall_rounds):
-        Vp, Vm, q, rres, status = _bp_problem(X, y, cells, solver)
-        atoms = _atoms(Vp, Vm, rtol=1e-9)
-        crossed = False
-        for cell, _, v in atoms:
-            bad = _infeasible_rows(X, cells, cell, v, tol=1e-9)
-            if bad.size:
-                cells.add_walls(cell, bad)
-                crossed = True
-        if not crossed:
-            break
+    atoms, (q, rres, status) = solve_with_lazy_walls(X, cells, lambda: _bp_problem(X, y, cells, solver), rtol=1e-9,
+                                                     wall_rounds=wall_rounds)
     return atoms, q, rres, status
 
 

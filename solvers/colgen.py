@@ -330,6 +330,30 @@ def _repaired(X, y, lam, cells: WorkingCells, atoms: list, duals: np.ndarray, to
     return atoms
 
 
+def solve_with_lazy_walls(X, cells: WorkingCells, solve, *, rtol: float = 1e-9, wall_rounds: int = 30) -> tuple:
+    """Re-solve a restricted program until no atom crosses a wall its cell does not carry yet.
+
+    ``solve()`` returns ``(Vp, Vm, *rest)`` on the current ``cells``; after each
+    solve the walls an atom ``v`` violates (``<x_i, v>`` on the wrong side by
+    more than 1e-9) are added to its cell and the program is solved again, at
+    most ``wall_rounds`` times.  Returns ``(atoms, rest)`` of the last solve,
+    ``atoms`` as ``(cell, sign, v)`` triples (entries below ``rtol`` times the
+    largest dropped).
+    """
+    for _ in range(wall_rounds):
+        Vp, Vm, *rest = solve()
+        atoms = _atoms(Vp, Vm, rtol=rtol)
+        crossed = False
+        for cell, _, v in atoms:
+            bad = _infeasible_rows(X, cells, cell, v, tol=1e-9)
+            if bad.size:
+                cells.add_walls(cell, bad)
+                crossed = True
+        if not crossed:
+            break
+    return atoms, rest
+
+
 def _solve_restricted(X, y, lam, cells: WorkingCells, solver: str, tol: float, screen_tol: float = 1e-5,
                       wall_rounds: int = 30, repairs: int = 2, previous: list | None = None):
     """Restricted problem (lazy walls), support screen, polish and repairs; returns ``(atoms, status, info)``.
@@ -343,17 +367,8 @@ def _solve_restricted(X, y, lam, cells: WorkingCells, solver: str, tol: float, s
     the previous atoms included), so ``J`` never increases from round to round.
     """
     d = X.shape[1]
-    for _ in range(wall_rounds):
-        Vp, Vm, status = _restricted(X, y, lam, cells, solver)
-        full = _atoms(Vp, Vm, rtol=1e-6)
-        crossed = False
-        for cell, _, v in full:
-            bad = _infeasible_rows(X, cells, cell, v, tol=1e-9)
-            if bad.size:
-                cells.add_walls(cell, bad)
-                crossed = True
-        if not crossed:
-            break
+    full, (status,) = solve_with_lazy_walls(X, cells, lambda: _restricted(X, y, lam, cells, solver), rtol=1e-6,
+                                            wall_rounds=wall_rounds)
     J = lambda at: blasso_objective(_measure(at, d), X, y, lam)  # noqa: E731
     p0 = (y - _measure(full, d).evaluate(X)) / lam
     duals0 = _cell_duals(p0, X, cells)
@@ -692,17 +707,31 @@ def _finish(X, y, lam, st: _State, cfg: ColgenConfig, br, J_lo: float, stop: str
 def lam_path(X, y, lams, *, config: ColgenConfig | None = None, progress=None) -> list:
     """:func:`solve_certified` along decreasing ``lams``, each solve warm-started from the previous working set.
 
+    A warm solve that ends before its tolerance (e.g. stalled on atoms
+    carried over from the previous ``lam``) is repeated cold, from the grid
+    LASSO's atoms, and the narrower of the two certified brackets is kept
+    (``info["warm_retry"]`` records both widths).
+
     Returns
     -------
     list of ExactResult
         One per ``lam`` (in the order given).
     """
+    cfg = config or ColgenConfig()
     lams = [check_lam(lam) for lam in lams]
     out, cells, start = [], None, None
     say = as_progress(progress)
     for k, lam in enumerate(lams):
         say(f"lam path: lam = {lam:g} ({k + 1}/{len(lams)})")
-        res = solve_certified(X, y, lam, config=config, start=start, cells=cells, progress=progress)
+        res = solve_certified(X, y, lam, config=cfg, start=start, cells=cells, progress=progress)
+        if cells is not None and not res.rel_width <= cfg.rel_width:
+            say(f"lam path: the warm solve at lam = {lam:g} ended at rel. width {res.rel_width:.1e} "
+                f"({res.info['stopped']}); solving cold")
+            cold = solve_certified(X, y, lam, config=cfg, progress=progress)
+            retry = {"warm_rel_width": res.rel_width, "cold_rel_width": cold.rel_width}
+            if cold.rel_width < res.rel_width:
+                res = cold
+            res.info["warm_retry"] = retry
         cells, start = res.info["working_cells"], res.measure
         out.append(res)
     return out

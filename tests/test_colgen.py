@@ -89,6 +89,31 @@ def test_lam_path_warm_start_equals_cold_solves():
         assert res.J_upper == pytest.approx(cold.J_upper, rel=1e-9)
 
 
+def test_lam_path_repeats_a_stalled_warm_solve_cold(monkeypatch):
+    """A warm solve that ends wide (here: forced to stop after one round) is redone cold; the kept bracket is
+    the cold one, equal to an independent cold solve."""
+    inst = _instance("mixed-signs", 60, 2, 2, 0.02, 1)
+    lams = [1e-2, 1e-3]
+    cfg = ColgenConfig(check_unique=False)
+    real = colgen.solve_certified
+
+    def hobbled(X, y, lam, *, config=None, start=None, cells=None, progress=None):
+        if cells is None:
+            return real(X, y, lam, config=config, progress=progress)
+        bad = ColgenConfig(check_unique=False, max_rounds=1, rel_width=1e-30)
+        return real(X, y, lam, config=bad, start=start, cells=cells, progress=progress)
+
+    monkeypatch.setattr(colgen, "solve_certified", hobbled)
+    path = lam_path(inst.X, inst.y, lams, config=cfg)
+    monkeypatch.undo()
+    assert "warm_retry" not in path[0].info
+    retry = path[1].info["warm_retry"]
+    assert retry["warm_rel_width"] > 1e-9 >= retry["cold_rel_width"]
+    cold = solve_certified(inst.X, inst.y, lams[1], config=cfg)
+    assert path[1].rel_width <= 1e-9
+    assert path[1].J_upper == pytest.approx(cold.J_upper, rel=1e-9)
+
+
 def test_working_cells_are_deduplicated_by_pattern():
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     wc = WorkingCells.empty(2)
