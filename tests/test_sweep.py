@@ -376,7 +376,7 @@ def test_recover_gd_and_assumptions_tasks():
     inst = build_instance(p)
     # weak duality brackets J*, and the teacher (zero residual) bounds it: J <= lam TV(teacher)
     assert r["J_lower"] <= r["J"] * (1 + 1e-9) and r["J"] <= 1e-2 * inst.teacher_measure().tv * (1 + 1e-12)
-    row = theory_lam(inst, lams=[1e-2], grid_size=400, rounds=6, sup_budget=10.0, seed=data_seed(p) % 2**32).rows[0]
+    row = theory_lam(inst, lams=[1e-2], grid_size=400, sup_budget=10.0, seed=data_seed(p) % 2**32).rows[0]
     assert (r["n_atoms"], r["n_matched"]) == (row["n_atoms"], row["n_matched"])
     assert r["err_r2"] == pytest.approx(row["err_r2"], rel=1e-6, abs=1e-12)
     assert r["recovered"] == (r["n_atoms"] == r["n_matched"] == 1 and r["spurious_mass"] == 0

@@ -70,8 +70,8 @@ def add_arguments(p) -> None:
     nf.add_argument("--law-samples", type=int_type(minimum=0), default=None,
                     help="near-field: limit fields simulated per atom (default 4000 d = 2, 400 d = 3, 100 above)")
     nf.add_argument("--from-json", nargs="+", metavar="REPORT.json",
-                    help="near-field: no computation; read these near-field reports (--json of earlier runs) and "
-                         "draw their figures together")
+                    help="near-field: no new seeds; read these near-field reports (--json of earlier runs), recompute "
+                         "rows, fits and checks from their per-seed records, and report and draw them together")
     p.add_argument("--lam", type=float_type(minimum=0.0, strict=True), default=None,
                    help="gd-rate: BLASSO regularisation (default: the instance's, else 1e-2)")
     p.add_argument("--M", type=int_type(), default=20, help="gd-rate: network width (default 20)")
@@ -86,7 +86,7 @@ def add_arguments(p) -> None:
     p.add_argument("--cluster-radius", type=float_type(minimum=0.0, strict=True, maximum=180.0), default=None,
                    help="lam: degrees; atoms this close to a teacher atom form its cluster (default: 0.1 rad = 5.73)")
     p.add_argument("--no-basis-pursuit", action="store_true", help="lam: skip the exact lam = 0 problem")
-    p.add_argument("--grid-size", type=int_type(), default=2000, help="base grid of the convex optimum (default 2000)")
+    p.add_argument("--grid-size", type=int_type(), default=2000, help="lam: grid on which lam_max (and so the automatic lam list) is computed (default 2000)")
     p.add_argument("--time-budget", type=float_type(minimum=0.0, strict=True), default=None,
                    help="lam, gd-rate: seconds of each rigorous sup of the certified optimum (default 10)")
     p.add_argument("--conditions", action="store_true", help="lam: also decide conditions (10) for the teacher")
@@ -146,7 +146,7 @@ def run(args, out) -> dict:
     else:
         lam = resolve_lam(args, inst, default=1e-2)
         st = theory_gd_rate(inst, lam, args.M, max_iter=args.iters, alpha="auto" if args.alpha is None else args.alpha,
-                            grid_size=args.grid_size, sup_budget=args.time_budget, seed=0,
+                            sup_budget=args.time_budget, seed=0,
                             progress=out.progress)
         out.print(f"Theorem 4.8 on n={inst.n} d={inst.d} lam={lam:g} M={args.M} alpha={st.alpha:g}")
         out.print(f"J* in [{st.J_star[0]:.10e}, {st.J_star[1]:.10e}] (solve_certified, relative width "
@@ -277,14 +277,17 @@ def _near_field_plots(studies, folder: Path, out) -> None:
 
 
 def _zoom(st, out):
-    """The zoom figure of a typical violating seed (median angle) at the n nearest 1e4 that has one."""
+    """The zoom figure of a typical violating seed (median angle; within 10 degrees of an atom when there is one)
+    at the n nearest 1e4 that has one."""
     from blasso.certificates.verdict import check_conditions
     from blasso.studies.near_field import _spec, plot_zoom
     from blasso.studies.sweep.tasks import build_instance
 
-    bad = [r for r in st.records if r["verdict"] == "fails" and r["angle"] is not None] or \
+    near = math.radians(10.0)     # prefer a near-field violation, then any violation, then any worst point
+    bad = [r for r in st.records if r["verdict"] == "fails" and r["angle"] is not None and r["angle"] < near] or \
+        [r for r in st.records if r["verdict"] == "fails" and r["angle"] is not None] or \
         [r for r in st.records if r["angle"] is not None]
-    n = min({r["n"] for r in bad}, key=lambda v: abs(__import__("math").log10(v) - 4.0))
+    n = min({r["n"] for r in bad}, key=lambda v: abs(math.log10(v) - 4.0))
     pick = sorted((r for r in bad if r["n"] == n), key=lambda r: r["angle"])
     rec = pick[len(pick) // 2]
     params = _spec(st.d, st.m, {n: [rec["seed"]]}, 60.0).tasks[0].params

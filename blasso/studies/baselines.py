@@ -5,11 +5,10 @@ inputs, as in each of their papers), runs the baseline (:mod:`blasso.solvers.bas
 then on the **same data**:
 
 * the convex ground truth: :func:`blasso.studies.compare.convex_truth`
-  (the exact finite program when its pattern count is affordable, e.g. d = 3
-  and n <~ 100, with a certified bracket; else grid LASSO + off-grid
-  refinement + exchange rounds, where ``certify`` adds the rigorous sup over
-  the sphere and a certified lower bound ``J_lower``; off by default because
-  that sup takes minutes in d = 5 at these n);
+  (:func:`blasso.studies.ground_truth.ground_truth`: the certified optimum by
+  column generation over activation cells in every d, with its bracket
+  ``[J_lower, J_upper]``; ``exact="exchange"`` keeps the older grid exchange
+  rounds, where ``certify`` adds the rigorous sphere sup);
 * the main paper's Algorithm 1 (:func:`blasso.studies.train.train_network`,
   ``M`` units, norm-dependent step, L1 penalty ``lam``);
 * :func:`blasso.studies.compare.compare_measures` of the baseline's network

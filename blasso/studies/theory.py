@@ -307,7 +307,7 @@ def _basis_pursuit_row(inst, path, lam_list, T, radius, min_mass, cfg, say) -> d
 
 
 def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: float = 10 ** -0.5,
-               max_points: int = 12, stop_rtol: float = 1e-6, grid_size: int = 2000, rounds: int = 6,
+               max_points: int = 12, stop_rtol: float = 1e-6, grid_size: int = 2000,
                sup_budget: float = 10.0, time_budget: float = 300.0, match_angle: float = 0.1,
                merge_angle: float = 0.02, prune_rtol: float = 1e-6, slope_tol: float = 0.3, min_r2: float = 0.95,
                check_conditions: bool = False, cluster_radius: float | None = None, basis_pursuit: bool = True,
@@ -332,8 +332,6 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
         consecutive optima over the teacher's TV) is reported, the path is not cut.
     grid_size : int
         Grid of ``lam_max`` only.
-    rounds : int
-        Unused (the exchange rounds were replaced by column generation).
     sup_budget, time_budget : float
         Seconds of each rigorous sup, and of each solve.
     match_angle : float
@@ -655,7 +653,7 @@ def _support_explanation(nu, M: int) -> str:
 
 
 def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_000, alpha: float | str = "auto",
-                   check_every: int = 20, grid_size: int = 2000, rounds: int = 6, sup_budget: float = 10.0,
+                   check_every: int = 20, sup_budget: float = 10.0,
                    time_budget: float = 300.0, stall_rtol: float = 1e-6, stall_window: int = 20_000, min_r2: float = 0.99, resid_tol: float = 0.1,
                    min_decades: float = 2.0, seed: int = 0, progress=None) -> GDRateStudy:
     """Theorem 4.8: the local phase of Algorithm 1 and its linear rate ``1 - kappa_0``.
@@ -690,7 +688,6 @@ def theory_gd_rate(inst: Instance, lam: float, M: int, *, max_iter: int = 300_00
     max_iter, check_every : int
     alpha : float or "auto"
         ``"auto"``: :func:`blasso.solvers.gd.choose_alpha` (a large stable step).
-    grid_size, rounds : unused (kept for compatibility; the exchange rounds were replaced).
     sup_budget, time_budget : float
         Seconds of each rigorous sup and of the whole certified solve.
     stall_rtol, stall_window, min_r2, resid_tol, min_decades : see above.
