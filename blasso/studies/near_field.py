@@ -79,9 +79,12 @@ NEAR_FIELD_KIND = "blasso.studies.near_field:near_field_task"
 RADII_DEG = (0.5, 1, 2, 5, 10, 20, 30, 45, 60)
 #: The far field: directions at least this many degrees from every atom.
 FAR_RADIUS_DEG = 10.0
+#: A slope needs at least this many near-field n values (fewer: no fit drawn, the law's check inconclusive).
+MIN_FIT_POINTS = 3
 
 
 # ------------------------------------------------------------------ constants of the law
+
 def crossing_density(d: int) -> float:
     """``c_d``: the density at 0 of ``<theta, x>`` for ``x`` uniform on ``S^{d-1}``.
 
@@ -757,7 +760,7 @@ def _check(study_rows: list, fits: dict, law: LocalLaw, tol: float = 0.3) -> dic
     bad, good, weak = [], [], []
     for name in ("margin", "angle"):
         f = fits[name]
-        if f["slope"] is None or len(f["ns"]) < 3:
+        if f["slope"] is None or len(f["ns"]) < MIN_FIT_POINTS:
             weak.append(f"{name}: {len(f['ns'])} near-field n values, no fit")
             continue
         lo, hi = f["ci"]
@@ -830,13 +833,24 @@ def near_field_study(d: int, m: int, ns, seeds: int, *, store=None, workers: int
                           wall_s=time.perf_counter() - t0)
 
 
-def study_from_dict(data: dict) -> NearFieldStudy:
-    """A study back from its :meth:`NearFieldStudy.to_dict` (e.g. a ``--json`` report's figures)."""
+def study_from_dict(data: dict, *, refit: bool = True, rng=0) -> NearFieldStudy:
+    """A study back from its :meth:`NearFieldStudy.to_dict` (e.g. a ``--json`` report's figures).
+
+    With ``refit`` the rows, fits and check are recomputed from the stored
+    per-seed records and law (:func:`summarise`, the bootstrap with ``rng``),
+    so a report written by an earlier version reads with the current analysis.
+    """
     try:
         law = LocalLaw(**data["law"])
+        records = data["records"]
         rows = [NearFieldRow(**r) for r in data["rows"]]
+        fits, check = data["fits"], data["check"]
+        if refit:
+            rows = [summarise(records, r.n, law) for r in rows]
+            fits = _fits(records, rows, law, check_rng(rng))
+            check = _check(rows, fits, law)
         return NearFieldStudy(d=int(data["d"]), m=int(data["m"]), seeds=int(data["seeds"]), rows=rows,
-                              fits=data["fits"], law=law, check=data["check"], records=data["records"],
+                              fits=fits, law=law, check=check, records=records,
                               source=data.get("source", ""), wall_s=float(data.get("wall_s", 0.0)))
     except (KeyError, TypeError) as exc:
         raise BlassoInputError(f"not a near-field study ({type(exc).__name__}: {exc})") from None
@@ -898,9 +912,9 @@ def _n_text(ns) -> str:
 def plot_fraction(studies: list, fig=None):
     """Fraction of seeds where conditions (10) fail against n, with the law's prediction (one line per study).
 
-    Two panels: m >= 2 (linear scale: the limit probability does not depend
-    on n) and m = 1 (log-log: ``C_d / sqrt(n)``; a row without violation is
-    drawn at its 95% upper bound).
+    Two panels: m >= 2 (top, linear scale: the limit probability does not
+    depend on n) and m = 1 (bottom, log-log: ``C_d / sqrt(n)``; a row without
+    violation is drawn at its 95% upper bound).
 
     Returns
     -------
@@ -909,9 +923,9 @@ def plot_fraction(studies: list, fig=None):
     from ..plotting import instance_title, new_figure, place_legend
 
     if fig is None:
-        fig, axes = new_figure((12.0, 5.0), 1, 2)
+        fig, axes = new_figure((10.0, 9.0), 2, 1)
     else:
-        axes = fig.subplots(1, 2)
+        axes = fig.subplots(2, 1)
     for st in studies:
         ax = axes[0] if st.m > 1 else axes[1]
         _fraction_lines(ax, st)
@@ -922,7 +936,8 @@ def plot_fraction(studies: list, fig=None):
         ax.set_title(what, fontsize=9)
         if not ax.has_data():
             ax.text(0.5, 0.5, "no study", transform=ax.transAxes, ha="center")
-    axes[0].set_ylim(-0.03, 1.03)
+    lows = [r.fraction_ci[0] for st in studies if st.m > 1 for r in st.rows]
+    axes[0].set_ylim(max(-0.03, min(lows, default=0.0) - 0.05), 1.03)
     if any(st.m == 1 for st in studies):
         axes[1].set_yscale("log")
     ns = sorted({r.n for st in studies for r in st.rows})
@@ -932,8 +947,8 @@ def plot_fraction(studies: list, fig=None):
     fig.suptitle(instance_title("Conditions (10) next to the atoms: measured against the near-field law",
                                 n=_n_text(ns), d=ds, m=ms, verdict=f"law holds in {holds}/{len(studies)} studies"),
                  fontsize=10)
-    for ax in axes:                                  # after the layout is final: below the x labels
-        place_legend(ax, where="below", fontsize=7)
+    for ax in axes:                                  # after the layout is final: right of the panels
+        place_legend(ax, where="right", fontsize=7)
     return fig
 
 
@@ -1003,7 +1018,7 @@ def _loglog_panel(ax, n, meas, pred, fit, signed: bool, scale: float) -> None:
     p = np.array([np.nan if x is None else abs(x) for x in pred], dtype=float)
     if np.isfinite(p).any():
         ax.loglog(n[np.isfinite(p)], p[np.isfinite(p)], "k--", label="predicted median (limit field)")
-    if fit.get("slope") is not None:
+    if fit.get("slope") is not None and len(fit["ns"]) >= MIN_FIT_POINTS:     # as in the law's check
         nn = np.array(fit["ns"], dtype=float)
         ci = fit["ci"]
         ax.loglog(nn, scale * 10 ** (fit["intercept"] + fit["slope"] * np.log10(nn)), "r-",
@@ -1013,7 +1028,8 @@ def _loglog_panel(ax, n, meas, pred, fit, signed: bool, scale: float) -> None:
         ax.set_yscale("log")
 
 
-def plot_zoom(X, target: Measure, p, worst, *, n_units: float = 4.0, verdict: str | None = None, ax=None):
+def plot_zoom(X, target: Measure, p, worst, *, n_units: float = 4.0, verdict: str | None = None,
+              max_walls: int = 300, ax=None):
     """``eta_V - 1`` along the geodesic from the nearest atom through the worst point, with the crossed walls.
 
     Parameters
@@ -1028,6 +1044,9 @@ def plot_zoom(X, target: Measure, p, worst, *, n_units: float = 4.0, verdict: st
     n_units : float
         Half-width of the window in multiples of the worst point's angle.
     verdict : str, optional
+    max_walls : int
+        The crossed walls are drawn when there are at most this many in view
+        (their number is in the title either way).
     ax : Axes, optional
 
     Returns
@@ -1052,8 +1071,9 @@ def plot_zoom(X, target: Measure, p, worst, *, n_units: float = 4.0, verdict: st
     pop = population_precertificate(target)
     T = np.cos(t)[:, None] * u + np.sin(t)[:, None] * prof["tau"]
     ax.plot(t * deg, pop.eta(T) - 1.0, "--", color="green", label="population eta_V - 1")
-    for k, w in enumerate(prof["walls"]):
-        ax.axvline(w * deg, color="0.8", lw=0.6, zorder=0, label="a crossed wall x_i^perp" if k == 0 else None)
+    if len(prof["walls"]) <= max_walls:
+        for k, w in enumerate(prof["walls"]):
+            ax.axvline(w * deg, color="0.8", lw=0.6, zorder=0, label="a crossed wall x_i^perp" if k == 0 else None)
     e_w = float(np.interp(prof["t_through"], t, prof["eta"]))
     ax.plot([prof["t_through"] * deg], [e_w - 1.0], "r*", ms=11,
             label=f"worst point: {t_w * deg:.3g} deg = {t_w * n:.3g}/n, eta_V - 1 = {e_w - 1:.2e}")
@@ -1062,7 +1082,9 @@ def plot_zoom(X, target: Measure, p, worst, *, n_units: float = 4.0, verdict: st
     ax.set_ylim(max(lo, -8 * max(abs(e_w - 1.0), 1e-300)) * 1.1, max(abs(e_w - 1.0), 1e-300) * 2.5)
     ax.set_xlabel(f"angle from atom {j} along the geodesic through the worst point (degrees)")
     ax.set_ylabel("eta_V - 1")
+    nw = len(prof["walls"])
     ax.set_title(instance_title("eta_V next to an atom", n=n, d=d, m=len(target), verdict=verdict,
-                                extra=f"{len(prof['walls'])} walls in view"), fontsize=9)
+                                extra=f"{nw} walls crossed in view" + ("" if nw <= max_walls else " (not drawn)")),
+                 fontsize=9)
     place_legend(ax, where="below")
     return ax
