@@ -9,9 +9,12 @@ Parts (``--parts d2,d3,d5``):
   ``--budget`` seconds), a plain NumPy O(n log n) sweep written here (float64
   ``arctan2``, one ``argsort``, one ``cumsum``: no rigour, no allowances -- the
   physical limit; the ratio sweep / plain is printed) and ``check_conditions``
-  end to end.  The old route also began with an O(n^2) grouping of the
-  hyperplanes (``_hyperplane_groups``, not budgeted: 153 s at n = 1e5); it is
-  timed on its own up to ``--grouping-max-n``.
+  end to end.  The old route also began with a grouping of the hyperplanes
+  (``_hyperplane_groups``, not budgeted), O(n^2) until its smallest sine
+  between hyperplanes moved to a k-d tree (153 s at n = 1e5 before, 0.3 s
+  after); it is timed on its own, as this code has it, up to
+  ``--grouping-max-n`` (the ``old grouping`` column of ``sup_scale.json`` was
+  measured on the O(n^2) version).
 * ``d3`` (n = 1e3 .. 1e5): ``sup_abs_eta`` on the d = 3 paper teacher's ``eta_V``
   (m = 2), whatever route it takes today, within ``--budget``.
 * ``d5`` (n = 100 .. 25600, doubling): ``check_conditions`` on the paper

@@ -491,14 +491,31 @@ def _hyperplane_groups(Xs: np.ndarray):
     rel = np.zeros(Xs.shape[0])
     rel[nz] = sgn * sgn[rep_l[group_l]]
     R = Xs[rep] / np.linalg.norm(Xs[rep], axis=1, keepdims=True)
-    sin_min = 1.0
-    if len(R) > 1:
-        for a in range(0, len(R), 512):  # bounded memory: 512 x k pairs at a time
-            G = np.clip(np.abs(R[a:a + 512] @ R.T), 0.0, 1.0)
-            idx = np.arange(a, min(a + 512, len(R)))
-            G[idx - a, idx] = 0.0
-            sin_min = min(sin_min, float(np.sqrt(max(0.0, 1.0 - G.max() ** 2))))
-    return rep, group, rel, sin_min
+    return rep, group, rel, _min_sine(R)
+
+
+def _min_sine(R: np.ndarray) -> float:
+    """A lower bound of the smallest sine of the angle between two of the unit rows ``R`` taken up to sign.
+
+    The closest pair among ``R`` and ``-R`` (a k-d tree, O(k log k) in low d)
+    by chord length ``c``; ``sin = c sqrt(1 - c^2 / 4)``.  The chord of two
+    close unit vectors is computed from their coordinate differences, accurate
+    to a few units of the last place absolutely (where ``sqrt(1 - cos^2)`` loses
+    everything below 1e-8), and the result is lowered by ``1e-12`` relative
+    plus ``8 U`` to cover that.
+    """
+    from scipy.spatial import cKDTree
+
+    k = len(R)
+    if k < 2:
+        return 1.0
+    dist, idx = cKDTree(np.vstack([R, -R])).query(R, k=3)
+    own = idx == np.arange(k)[:, None]                   # each row finds itself at distance 0
+    c = float(np.min(np.where(own, np.inf, dist)))
+    if not np.isfinite(c):
+        return 1.0
+    c = min(c, np.sqrt(2.0))                              # up to sign the angle is at most 90 degrees
+    return max(0.0, c * np.sqrt(max(0.0, 1.0 - c * c / 4.0)) * (1.0 - 1e-12) - 8.0 * U)
 
 
 def _grouped(X: np.ndarray):
