@@ -224,7 +224,9 @@ def test_sigint_in_a_real_run_writes_an_interrupted_report(tmp_path):
     report = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "blasso.cli", "gd", "--n", "30", "--d", "3", "--m", "2", "--M",
                              "20", "--alpha", "1", "--iters", "100000000", "--json", str(report)],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            # a runner started in the background ignores SIGINT, and its children inherit that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in proc.stderr:                     # messages go to stderr (not a terminal: no bars)
             if "Algorithm 1: M=20" in line:

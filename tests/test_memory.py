@@ -161,7 +161,9 @@ def test_ctrl_c_stops_a_large_fast_solve_within_a_second_or_two():
     proc = subprocess.Popen([sys.executable, "-m", "blasso.cli", "solve", "--solver", "fast", "--grid-size",
                              "1000000", "--grid-kind", "random", "--grid-seed", "0"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            # a runner started in the background ignores SIGINT, and its children inherit that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = ""
         t_start = time.perf_counter()
