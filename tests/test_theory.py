@@ -95,3 +95,16 @@ def test_cli_theory_lam_json_and_plot(tmp_path, one_atom):
     assert fig["slopes"]["err_r2"]["slope"] == pytest.approx(lib.slopes["err_r2"]["slope"], rel=1e-6)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["theory", "gd-rate", "--instance", str(inst), "--plot", str(png), "--quiet"]) == 2  # exists
+
+
+def test_bound_9_fit_says_why_when_no_lam_has_exactly_m_atoms():
+    """A d = 2 near-field instance whose optimum splits a teacher atom at every lam: bound (9) has no
+    atom-to-atom matching, so no fit, and the reason says so (not 'no positive points')."""
+    from blasso.studies.near_field import _spec
+    from blasso.studies.sweep.tasks import build_instance
+
+    inst = build_instance(_spec(2, 2, {1000: [0]}, 60.0).tasks[0].params)
+    s = theory_lam(inst, [1e-4, 1e-5], basis_pursuit=False, check_unique=False)
+    assert all(r["n_atoms"] > 2 for r in s.rows)                  # split at both lam (5 atoms each)
+    for k in ("err_r2", "err_theta2"):
+        assert np.isnan(s.slopes[k]["slope"]) and "exactly the m = 2 teacher atoms" in s.slopes[k]["reason"]

@@ -402,6 +402,10 @@ def theory_lam(inst: Instance, lams=None, *, lam_min: float = 1e-6, factor: floa
     exact = [r for r in rows if r["n_atoms"] == T.__len__() and r["n_matched"] == len(T) and r["spurious_mass"] == 0]
     lx = [r["lam"] for r in exact]
     slopes = {k: fit_loglog(lx, [r[k] for r in exact], min_r2=min_r2).to_dict() for k in ("err_r2", "err_theta2")}
+    if len(exact) < 2:     # bound (9) compares atom to atom: only the lam with exactly the m teacher atoms count
+        for k in ("err_r2", "err_theta2"):
+            slopes[k]["reason"] = (f"{len(exact)} lam with exactly the m = {len(T)} teacher atoms matched and no "
+                                   f"spurious mass (bound (9) compares atom to atom): no fit")
     for k in ("spurious_mass", "outside_mass", "extra_mass", "flat_distance"):
         slopes[k] = fit_loglog([r["lam"] for r in rows], [r[k] for r in rows], min_r2=min_r2).to_dict()
     cond = _conditions(X, T, sup_budget, seed, say) if check_conditions else None
