@@ -317,7 +317,10 @@ def paper_instance(seed: int = 0, lam: float = 1e-3) -> Instance:
 
 
 def save_instance(inst: Instance, path: str | Path) -> Path:
-    """Write an instance as ``.npz`` (keys ``X, y`` and optional ``teacher_W, teacher_a, lam, seed``)."""
+    """Write an instance as ``.npz`` (keys ``X, y`` and optional ``teacher_W, teacher_a, lam, seed``), atomically.
+
+    The folder of ``path`` must exist (:class:`~blasso.validation.BlassoInputError` otherwise).
+    """
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
@@ -330,8 +333,10 @@ def save_instance(inst: Instance, path: str | Path) -> Path:
     if inst.seed is not None:
         arrays["seed"] = np.int64(inst.seed)
     arrays["meta_json"] = np.array(json.dumps(inst.meta))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **arrays)
+    from .report import atomic_output       # report imports this module's neighbours, not this module
+
+    with atomic_output(path, suffix=".npz") as tmp:      # its folder must exist
+        np.savez(tmp, **arrays)
     return path
 
 

@@ -217,9 +217,17 @@ def atomic_output(path: str | Path, *, suffix: str = "") -> Iterator[Path]:
     On any exception (including ``KeyboardInterrupt``) the temporary file is
     removed and ``path`` is untouched.  ``suffix`` is appended to the temporary
     name for writers that infer the format from it (``".npz"``, ``".png"``).
+    The folder must exist (no side effect before the checks: a caller that
+    means to create one does so itself).
+
+    Raises
+    ------
+    BlassoInputError
+        When the folder of ``path`` does not exist.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        raise BlassoInputError(f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp" + suffix)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -161,6 +161,20 @@ def test_atomic_output_leaves_the_old_file_on_any_exception(tmp_path):
     assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
+def test_library_writers_never_create_a_folder(tmp_path):
+    """The atomic writers and save_instance refuse a missing folder and leave nothing behind."""
+    from blasso import make_instance
+    from blasso.instance import load_instance, save_instance
+
+    inst = make_instance(teacher="paper", n=12, d=3, m=2, seed=0)
+    for write in (lambda p: write_json_atomic(p / "r.json", {"a": 1}), lambda p: save_instance(inst, p / "i.npz")):
+        with pytest.raises(BlassoInputError, match="does not exist"):
+            write(tmp_path / "missing" / "deeper")
+        assert os.listdir(tmp_path) == []
+    back = load_instance(save_instance(inst, tmp_path / "i.npz"))
+    assert os.listdir(tmp_path) == ["i.npz"] and (back.X == inst.X).all() and (back.y == inst.y).all()
+
+
 def _umask():
     m = os.umask(0o022)
     os.umask(m)
