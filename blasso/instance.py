@@ -36,6 +36,7 @@ import numpy as np
 
 from .measure import Measure
 from .objective import network_output
+from .report import atomic_output
 from .sphere import random_sphere
 from .memory import check_memory
 from .validation import (
@@ -333,8 +334,6 @@ def save_instance(inst: Instance, path: str | Path) -> Path:
     if inst.seed is not None:
         arrays["seed"] = np.int64(inst.seed)
     arrays["meta_json"] = np.array(json.dumps(inst.meta))
-    from .report import atomic_output       # report imports this module's neighbours, not this module
-
     with atomic_output(path, suffix=".npz") as tmp:      # its folder must exist
         np.savez(tmp, **arrays)
     return path

@@ -53,7 +53,7 @@ from blasso.sphere import normalize, random_sphere
 from blasso.validation import (BlassoInputError, SolverError, check_lam, check_nonneg, check_positive_int, check_rng,
                                check_X, check_y)
 
-from .exact import ExactResult, polish_atoms, uniqueness
+from .exact import ExactResult, _measure, _repair_atoms, polish_atoms, uniqueness
 from .lasso_cvxpy import solver_options
 from .threads import blas_threads
 
@@ -265,14 +265,6 @@ def _atoms(Vp: np.ndarray, Vm: np.ndarray, rtol: float = 1e-9) -> list:
     return out
 
 
-def _measure(atoms: list, d: int) -> Measure:
-    if not atoms:
-        return Measure.empty(d)
-    th = np.array([v / np.linalg.norm(v) for _, _, v in atoms])
-    c = np.array([s * np.linalg.norm(v) for _, s, v in atoms])
-    return Measure(th, c)
-
-
 def _polish(X, y, lam, cells: WorkingCells, atoms: list, tries: int = 4):
     """Newton polish on the atoms' cell faces; walls an atom crosses join and the polish runs again."""
     info = {"polished": False, "reason": "no atoms"}
@@ -304,30 +296,6 @@ def _cell_duals(p, X, cells: WorkingCells) -> np.ndarray:
         for k, s in enumerate((1.0, -1.0)):
             out[j, k] = project_onto_cell(s * V[j], X, cells.patterns[j], walls=cells.walls[j]).value
     return out
-
-
-def _repaired(X, y, lam, cells: WorkingCells, atoms: list, duals: np.ndarray, tol: float, max_new: int = 6) -> list:
-    """Atoms plus a small atom at the maximiser of the ``max_new`` most violated working (cell, sign)."""
-    from blasso.certificates.cells import project_onto_cell
-
-    n = X.shape[0]
-    p = (y - _measure(atoms, X.shape[1]).evaluate(X)) / lam
-    have = {(c, s): i for i, (c, s, _) in enumerate(atoms)}
-    top = max((float(np.linalg.norm(v)) for _, _, v in atoms), default=1.0)
-    atoms = list(atoms)
-    kk, jj = np.nonzero(duals > 1.0 + tol)
-    for o in np.argsort(-duals[kk, jj])[:max_new]:
-        k, s = int(kk[o]), 1.0 if jj[o] == 0 else -1.0
-        pr = project_onto_cell(s * (cells.patterns[k] * p) @ X / n, X, cells.patterns[k], walls=cells.walls[k])
-        if pr.theta is None:
-            continue
-        push = 1e-4 * top * pr.theta
-        i = have.get((k, s))
-        if i is None:
-            atoms.append((k, s, push))
-        else:
-            atoms[i] = (k, s, atoms[i][2] + push)
-    return atoms
 
 
 def solve_with_lazy_walls(X, cells: WorkingCells, solve, *, rtol: float = 1e-9, wall_rounds: int = 30) -> tuple:
@@ -393,7 +361,8 @@ def _solve_restricted(X, y, lam, cells: WorkingCells, solver: str, tol: float, s
             duals = _cell_duals((y - _measure(out, d).evaluate(X)) / lam, X, cells)
             if duals.max() <= 1.0 + tol:
                 break
-            atoms = _repaired(X, y, lam, cells, out, duals, tol)
+            atoms = _repair_atoms(X, y, lam, cells, out, duals, tol,
+                                  max((float(np.linalg.norm(v)) for _, _, v in out), default=1.0))
         polished_any |= ok
     return best, status, info
 
