@@ -265,6 +265,17 @@ def _atoms(Vp: np.ndarray, Vm: np.ndarray, rtol: float = 1e-9) -> list:
     return out
 
 
+def _add_crossed_walls(X, cells: WorkingCells, atoms: list, *, tol: float) -> bool:
+    """Give each atom's cell the walls the atom violates (relative slack below ``-tol``); were there any?"""
+    crossed = False
+    for cell, _, v in atoms:
+        bad = _infeasible_rows(X, cells, cell, v, tol=tol)
+        if bad.size:
+            cells.add_walls(cell, bad)
+            crossed = True
+    return crossed
+
+
 def _polish(X, y, lam, cells: WorkingCells, atoms: list, tries: int = 4):
     """Newton polish on the atoms' cell faces; walls an atom crosses join and the polish runs again."""
     info = {"polished": False, "reason": "no atoms"}
@@ -273,13 +284,7 @@ def _polish(X, y, lam, cells: WorkingCells, atoms: list, tries: int = 4):
             return atoms, info
         with blas_threads(1):  # many small dense solves: extra BLAS threads only contend
             out, info = polish_atoms(X, y, lam, cells, atoms, max_active_rounds=4, wall_tols=(1e-7, 0.0))
-        crossed = False
-        for cell, _, v in out:
-            bad = _infeasible_rows(X, cells, cell, v)
-            if bad.size:
-                cells.add_walls(cell, bad)
-                crossed = True
-        if not crossed:
+        if not _add_crossed_walls(X, cells, out, tol=1e-13):
             return out, info
         atoms = out
     return atoms, {**info, "polished": False, "reason": "atoms kept crossing unlisted walls"}
@@ -311,13 +316,7 @@ def solve_with_lazy_walls(X, cells: WorkingCells, solve, *, rtol: float = 1e-9, 
     for _ in range(wall_rounds):
         Vp, Vm, *rest = solve()
         atoms = _atoms(Vp, Vm, rtol=rtol)
-        crossed = False
-        for cell, _, v in atoms:
-            bad = _infeasible_rows(X, cells, cell, v, tol=1e-9)
-            if bad.size:
-                cells.add_walls(cell, bad)
-                crossed = True
-        if not crossed:
+        if not _add_crossed_walls(X, cells, atoms, tol=1e-9):
             break
     return atoms, rest
 
